@@ -1,0 +1,66 @@
+"""ltvkit: what customers are worth.
+
+Lifetime value (LTV), acquisition cost (CAC), retention and churn, computed exactly and fast by a
+Rust core. Importing ltvkit imports nothing heavy: pandas, polars, pyarrow and matplotlib are
+imported only by the functions that need them.
+"""
+
+from __future__ import annotations
+
+from ltvkit import datasets
+from ltvkit._core import __version__
+from ltvkit.economics import (
+    average_order_value,
+    cac,
+    cac_payback_periods,
+    channel_economics,
+    churn_rate,
+    customer_value,
+    expected_lifetime,
+    historical_ltv,
+    ltv_cac_ratio,
+    ltv_multiple_of_first_purchase,
+    max_affordable_cac,
+    profit_ltv,
+    project_customer_base,
+    purchase_frequency,
+    retention_rate,
+    simple_ltv,
+    subscription_ltv,
+)
+from ltvkit.exceptions import (
+    ArithmeticOverflowError,
+    ConvergenceError,
+    InvalidDataError,
+    InvalidInputError,
+    LtvError,
+    MissingDependencyError,
+)
+
+__all__ = [
+    "ArithmeticOverflowError",
+    "ConvergenceError",
+    "InvalidDataError",
+    "InvalidInputError",
+    "LtvError",
+    "MissingDependencyError",
+    "__version__",
+    "average_order_value",
+    "cac",
+    "cac_payback_periods",
+    "channel_economics",
+    "churn_rate",
+    "customer_value",
+    "datasets",
+    "expected_lifetime",
+    "historical_ltv",
+    "ltv_cac_ratio",
+    "ltv_multiple_of_first_purchase",
+    "max_affordable_cac",
+    "profit_ltv",
+    "project_customer_base",
+    "purchase_frequency",
+    "retention_rate",
+    "simple_ltv",
+    "subscription_ltv",
+]

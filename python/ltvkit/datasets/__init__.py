@@ -1,0 +1,67 @@
+"""Example data sets shipped with ltvkit.
+
+``load_channels()`` is a small acquisition-channel table (one row per channel: spend, new
+customers, AOV, purchases per year, lifespan in years and gross margin) for
+:func:`ltvkit.channel_economics`. Its ``marketplace_ads`` row is a 500 product bought once
+against a CAC of 550, a channel that loses 50 per customer.
+"""
+
+from __future__ import annotations
+
+import csv
+from decimal import Decimal
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from ltvkit import frames
+
+__all__ = ["load_channels", "path"]
+
+
+def path(name: str) -> Path:
+    """The file system path of a bundled data file, e.g. ``path("channels.csv")``."""
+    p = Path(str(resources.files(__name__).joinpath(name)))
+    if not p.is_file():
+        available = sorted(f.name for f in Path(p.parent).glob("*.csv"))
+        msg = f"no bundled data set {name!r}; available: {available}"
+        raise FileNotFoundError(msg)
+    return p
+
+
+def _number(text: str) -> Any:
+    if text.strip() == "":
+        return None
+    return Decimal(text)
+
+
+def load_channels(kind: str = "dict") -> Any:
+    """The example channel table.
+
+    Parameters
+    ----------
+    kind : {"dict", "records", "pandas", "polars", "pyarrow"}
+        The table type to return. Money and rates are exact ``Decimal`` values (so
+        :func:`ltvkit.channel_economics` computes exactly) in ``dict`` and ``records``.
+
+    Examples
+    --------
+    >>> table = load_channels()
+    >>> table["channel"][:3]
+    ['organic_search', 'paid_search', 'email']
+    """
+    with path("channels.csv").open(newline="", encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    columns: dict[str, list[Any]] = {
+        name: [r[name] if name == "channel" else _number(r[name]) for r in rows]
+        for name in rows[0]
+    }
+    if kind in ("pandas", "polars", "pyarrow"):
+        columns = {
+            k: [v if k == "channel" or v is None else float(v) for v in col]
+            for k, col in columns.items()
+        }
+    elif kind not in ("dict", "records"):
+        msg = f'kind is {kind!r}: use "dict", "records", "pandas", "polars" or "pyarrow"'
+        raise ValueError(msg)
+    return frames.from_columns(kind, columns)
