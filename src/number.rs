@@ -25,15 +25,22 @@ pub trait Number: Copy + PartialOrd + Display + Debug + Send + Sync + 'static {
     fn powu(self, exp: u64) -> Result<Self>;
 }
 
+#[cold]
+#[inline(never)]
+fn float_overflow() -> Error {
+    Error::Overflow {
+        what: "the result".to_owned(),
+        hint: "it is beyond the range of a 64-bit float; check the magnitude of the inputs"
+            .to_owned(),
+    }
+}
+
+#[inline]
 fn finite(x: f64) -> Result<f64> {
     if x.is_finite() {
         Ok(x)
     } else {
-        Err(Error::Overflow {
-            what: "the result".to_owned(),
-            hint: "it is beyond the range of a 64-bit float; check the magnitude of the inputs"
-                .to_owned(),
-        })
+        Err(float_overflow())
     }
 }
 

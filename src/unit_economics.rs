@@ -9,45 +9,56 @@ use crate::error::{Error, Result};
 use crate::number::Number;
 use crate::period::Period;
 
+// The checks below run once per element on the array path: they are inlined, and the error
+// construction (string formatting) is kept out of line so that the happy path stays tight.
+
+#[cold]
+#[inline(never)]
+fn reject<N: Number>(name: &str, x: N, problem: &str) -> Error {
+    Error::param(name, x, problem)
+}
+
+#[inline]
 fn finite<N: Number>(name: &str, x: N) -> Result<N> {
     if x.is_finite() {
         Ok(x)
     } else {
-        Err(Error::param(
-            name,
-            x,
-            "must be a finite number; drop or fill missing values",
-        ))
+        Err(reject(name, x, "must be a finite number; drop or fill missing values"))
     }
 }
 
+#[inline]
 fn non_negative<N: Number>(name: &str, x: N) -> Result<N> {
-    let x = finite(name, x)?;
-    if x < N::ZERO {
-        return Err(Error::param(name, x, "must be zero or positive"));
+    if x.is_finite() && x >= N::ZERO {
+        Ok(x)
+    } else if !x.is_finite() {
+        Err(reject(name, x, "must be a finite number; drop or fill missing values"))
+    } else {
+        Err(reject(name, x, "must be zero or positive"))
     }
-    Ok(x)
 }
 
+#[inline]
 fn positive<N: Number>(name: &str, x: N, why: &str) -> Result<N> {
-    let x = finite(name, x)?;
-    if x <= N::ZERO {
-        return Err(Error::param(name, x, format!("must be positive: {why}")));
+    if x.is_finite() && x > N::ZERO {
+        Ok(x)
+    } else if !x.is_finite() {
+        Err(reject(name, x, "must be a finite number; drop or fill missing values"))
+    } else {
+        Err(reject(name, x, &format!("must be positive: {why}")))
     }
-    Ok(x)
 }
 
 /// A fraction in `[0, 1]` (gross margin, survival, ...).
+#[inline]
 fn fraction<N: Number>(name: &str, x: N, hint: &str) -> Result<N> {
-    let x = finite(name, x)?;
-    if x < N::ZERO || x > N::ONE {
-        return Err(Error::param(
-            name,
-            x,
-            format!("must be between 0 and 1 ({hint})"),
-        ));
+    if x.is_finite() && x >= N::ZERO && x <= N::ONE {
+        Ok(x)
+    } else if !x.is_finite() {
+        Err(reject(name, x, "must be a finite number; drop or fill missing values"))
+    } else {
+        Err(reject(name, x, &format!("must be between 0 and 1 ({hint})")))
     }
-    Ok(x)
 }
 
 /// Average order value: what one purchase brings on average.
@@ -59,6 +70,7 @@ fn fraction<N: Number>(name: &str, x: N, hint: &str) -> Result<N> {
 ///
 /// # Errors
 /// `revenue` negative or not finite; `orders` zero or negative.
+#[inline]
 pub fn average_order_value<N: Number>(revenue: N, orders: N) -> Result<N> {
     let revenue = non_negative("revenue", revenue)?;
     let orders = positive(
@@ -75,6 +87,7 @@ pub fn average_order_value<N: Number>(revenue: N, orders: N) -> Result<N> {
 /// ```text
 /// frequency = orders / unique customers     (same period)
 /// ```
+#[inline]
 pub fn purchase_frequency<N: Number>(orders: N, customers: N) -> Result<N> {
     let orders = non_negative("orders", orders)?;
     let customers = positive(
@@ -91,6 +104,7 @@ pub fn purchase_frequency<N: Number>(orders: N, customers: N) -> Result<N> {
 /// ```text
 /// customer value = AOV x purchase frequency
 /// ```
+#[inline]
 pub fn customer_value<N: Number>(average_order_value: N, purchase_frequency: N) -> Result<N> {
     let aov = non_negative("average_order_value", average_order_value)?;
     let f = non_negative("purchase_frequency", purchase_frequency)?;
@@ -107,6 +121,7 @@ pub fn customer_value<N: Number>(average_order_value: N, purchase_frequency: N) 
 /// ```text
 /// LTV = AOV x frequency x lifespan x per_year(frequency_period) / per_year(lifespan_period)
 /// ```
+#[inline]
 pub fn simple_ltv<N: Number>(
     average_order_value: N,
     purchase_frequency: N,
@@ -134,6 +149,7 @@ pub fn simple_ltv<N: Number>(
 /// ```text
 /// historical LTV = cohort revenue / cohort customers
 /// ```
+#[inline]
 pub fn historical_ltv<N: Number>(cohort_revenue: N, cohort_customers: N) -> Result<N> {
     let revenue = finite("cohort_revenue", cohort_revenue)?;
     let customers = positive(
@@ -150,6 +166,7 @@ pub fn historical_ltv<N: Number>(cohort_revenue: N, cohort_customers: N) -> Resu
 /// ```text
 /// multiple = LTV / first purchase value
 /// ```
+#[inline]
 pub fn ltv_multiple_of_first_purchase<N: Number>(ltv: N, first_purchase_value: N) -> Result<N> {
     let ltv = finite("ltv", ltv)?;
     let first = positive(
@@ -175,6 +192,7 @@ pub fn ltv_multiple_of_first_purchase<N: Number>(ltv: N, first_purchase_value: N
 /// # Errors
 /// Gross margin outside `[0, 1]`, churn outside `[0, 1]`, a negative discount rate, zero
 /// `periods`, and `q = 1` (no churn, no discount) without `periods`: that lifetime is unbounded.
+#[inline]
 pub fn subscription_ltv<N: Number>(
     arpa: N,
     gross_margin: N,
@@ -226,6 +244,7 @@ pub fn subscription_ltv<N: Number>(
 /// ```text
 /// profit LTV = (first purchase + repeat purchases x repeat value) x margin - cost to serve
 /// ```
+#[inline]
 pub fn profit_ltv<N: Number>(
     first_purchase: N,
     repeat_purchases: N,
@@ -251,6 +270,7 @@ pub fn profit_ltv<N: Number>(
 /// ```text
 /// max CAC = LTV / target ratio
 /// ```
+#[inline]
 pub fn max_affordable_cac<N: Number>(ltv: N, target_ratio: N) -> Result<N> {
     let ltv = non_negative("ltv", ltv)?;
     let ratio = positive(
@@ -267,6 +287,7 @@ pub fn max_affordable_cac<N: Number>(ltv: N, target_ratio: N) -> Result<N> {
 /// ```text
 /// CAC = acquisition spend / new customers
 /// ```
+#[inline]
 pub fn cac<N: Number>(acquisition_spend: N, new_customers: N) -> Result<N> {
     let spend = non_negative("acquisition_spend", acquisition_spend)?;
     let n = positive(
@@ -283,6 +304,7 @@ pub fn cac<N: Number>(acquisition_spend: N, new_customers: N) -> Result<N> {
 /// ```text
 /// ratio = LTV / CAC
 /// ```
+#[inline]
 pub fn ltv_cac_ratio<N: Number>(ltv: N, cac: N) -> Result<N> {
     let ltv = finite("ltv", ltv)?;
     let cac = positive(
@@ -299,6 +321,7 @@ pub fn ltv_cac_ratio<N: Number>(ltv: N, cac: N) -> Result<N> {
 /// ```text
 /// payback = CAC / margin per period
 /// ```
+#[inline]
 pub fn cac_payback_periods<N: Number>(cac: N, margin_per_period: N) -> Result<N> {
     let cac = non_negative("cac", cac)?;
     let m = positive(
@@ -315,6 +338,7 @@ pub fn cac_payback_periods<N: Number>(cac: N, margin_per_period: N) -> Result<N>
 /// ```text
 /// churn = customers lost / customers at start
 /// ```
+#[inline]
 pub fn churn_rate<N: Number>(customers_at_start: N, customers_lost: N) -> Result<N> {
     let start = positive(
         "customers_at_start",
@@ -338,6 +362,7 @@ pub fn churn_rate<N: Number>(customers_at_start: N, customers_lost: N) -> Result
 /// ```text
 /// retention = (customers at end - new customers) / customers at start
 /// ```
+#[inline]
 pub fn retention_rate<N: Number>(
     customers_at_start: N,
     customers_at_end: N,
@@ -376,6 +401,7 @@ pub fn retention_rate<N: Number>(
 /// ```text
 /// expected lifetime = 1 / churn
 /// ```
+#[inline]
 pub fn expected_lifetime<N: Number>(churn_rate: N) -> Result<N> {
     let c = finite("churn_rate", churn_rate)?;
     if c <= N::ZERO || c > N::ONE {
@@ -407,6 +433,7 @@ pub enum Loss<N> {
 ///
 /// # Errors
 /// A fixed loss larger than the base it is taken from (the base would go negative).
+#[inline]
 pub fn project_customer_base<N: Number>(
     new_per_period: N,
     loss: Loss<N>,

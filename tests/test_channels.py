@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-import ltvkit
 import pandas as pd
 import polars as pl
 import pyarrow as pa
 import pytest
+
+import ltvkit
 from ltvkit import InvalidInputError
 
 ROWS = [
@@ -79,9 +80,8 @@ def test_exact_money_in_the_channel_table():
     # 100 / 3 does not terminate: rust_decimal carries 28-29 significant digits.
     assert isinstance(out[0]["cac"], Decimal)
     assert abs(out[0]["cac"] - Decimal("33.3333333333333333333333333333")) < Decimal("1e-26")
-    assert abs(out[0]["profit_per_customer"] - Decimal("16.6666666666666666666666666667")) < Decimal(
-        "1e-26"
-    )
+    profit = out[0]["profit_per_customer"]
+    assert abs(profit - Decimal("16.6666666666666666666666666667")) < Decimal("1e-26")
     assert out[0]["ltv"] == Decimal(50)
 
 

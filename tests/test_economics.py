@@ -5,11 +5,12 @@ from __future__ import annotations
 import math
 from decimal import Decimal
 
-import ltvkit
 import numpy as np
 import pandas as pd
 import polars as pl
 import pytest
+
+import ltvkit
 from ltvkit import InvalidInputError, LtvError
 
 # (function, args, kwargs, hand-calculated value)

@@ -5,10 +5,11 @@ from __future__ import annotations
 import math
 from decimal import Decimal
 
-import ltvkit
 import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
+import ltvkit
 from ltvkit import LtvError
 
 numbers = st.one_of(
