@@ -12,6 +12,8 @@ use crate::period::Period;
 // The checks below run once per element on the array path: they are inlined, and the error
 // construction (string formatting) is kept out of line so that the happy path stays tight.
 
+const NOT_FINITE: &str = "must be a finite number; drop or fill missing values";
+
 #[cold]
 #[inline(never)]
 fn reject<N: Number>(name: &str, x: N, problem: &str) -> Error {
@@ -23,7 +25,7 @@ fn finite<N: Number>(name: &str, x: N) -> Result<N> {
     if x.is_finite() {
         Ok(x)
     } else {
-        Err(reject(name, x, "must be a finite number; drop or fill missing values"))
+        Err(reject(name, x, NOT_FINITE))
     }
 }
 
@@ -32,7 +34,7 @@ fn non_negative<N: Number>(name: &str, x: N) -> Result<N> {
     if x.is_finite() && x >= N::ZERO {
         Ok(x)
     } else if !x.is_finite() {
-        Err(reject(name, x, "must be a finite number; drop or fill missing values"))
+        Err(reject(name, x, NOT_FINITE))
     } else {
         Err(reject(name, x, "must be zero or positive"))
     }
@@ -43,7 +45,7 @@ fn positive<N: Number>(name: &str, x: N, why: &str) -> Result<N> {
     if x.is_finite() && x > N::ZERO {
         Ok(x)
     } else if !x.is_finite() {
-        Err(reject(name, x, "must be a finite number; drop or fill missing values"))
+        Err(reject(name, x, NOT_FINITE))
     } else {
         Err(reject(name, x, &format!("must be positive: {why}")))
     }
@@ -55,9 +57,13 @@ fn fraction<N: Number>(name: &str, x: N, hint: &str) -> Result<N> {
     if x.is_finite() && x >= N::ZERO && x <= N::ONE {
         Ok(x)
     } else if !x.is_finite() {
-        Err(reject(name, x, "must be a finite number; drop or fill missing values"))
+        Err(reject(name, x, NOT_FINITE))
     } else {
-        Err(reject(name, x, &format!("must be between 0 and 1 ({hint})")))
+        Err(reject(
+            name,
+            x,
+            &format!("must be between 0 and 1 ({hint})"),
+        ))
     }
 }
 
@@ -230,7 +236,11 @@ pub fn subscription_ltv<N: Number>(
     let infinite = m.mul(one_plus_d)?.div(churn_plus_d)?;
     match periods {
         None => Ok(infinite),
-        Some(0) => Err(Error::param("periods", 0, "must be at least 1 (or None for an unbounded horizon)")),
+        Some(0) => Err(Error::param(
+            "periods",
+            0,
+            "must be at least 1 (or None for an unbounded horizon)",
+        )),
         Some(h) => {
             let q = N::ONE.sub(churn)?.div(one_plus_d)?;
             infinite.mul(N::ONE.sub(q.powu(h)?)?)
