@@ -22,6 +22,7 @@ pub mod error;
 pub mod number;
 pub mod period;
 pub mod unit_economics;
+pub mod vectorize;
 
 #[cfg(feature = "python")]
 mod python;

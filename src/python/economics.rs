@@ -2,46 +2,20 @@
 //! are in `python/ltvkit/economics.py`; these take the arguments it has normalised.
 
 use super::errors::{py_result, InvalidInputError};
-use super::numeric::{call, scalar, scalar_or_missing, Kernel, Scalar};
+use super::numeric::{call, scalar, scalar_or_missing, Scalar};
 use crate::channels::{self, ChannelInput, ChannelOutcome, ChannelValue};
 use crate::error::Result;
 use crate::number::Number;
 use crate::period::Period;
 use crate::unit_economics::{self as ue, Loss};
+use crate::vectorize::{
+    AverageOrderValue, Cac, CacPayback, ChurnRate, CustomerValue, ExpectedLifetime, HistoricalLtv,
+    LtvCacRatio, LtvMultiple, MaxAffordableCac, ProfitLtv, PurchaseFrequency, RetentionRate,
+    SimpleLtv, SubscriptionLtv,
+};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
 use rust_decimal::Decimal;
-
-/// Declares a `Kernel` that forwards its arguments (and the struct's fields) to a core function.
-macro_rules! kernel {
-    ($ty:ident { $($field:ident : $fty:ty),* } [$($arg:ident),+] => $f:path $(, $extra:ident)*) => {
-        struct $ty { $($field: $fty),* }
-        impl Kernel<{ [$(stringify!($arg)),+].len() }> for $ty {
-            const NAMES: [&'static str; { [$(stringify!($arg)),+].len() }] = [$(stringify!($arg)),+];
-            fn call<N: Number>(&self, [$($arg),+]: [N; { [$(stringify!($arg)),+].len() }]) -> Result<N> {
-                $f($($arg),+ $(, self.$extra)*)
-            }
-        }
-    };
-}
-
-kernel!(Aov {} [revenue, orders] => ue::average_order_value);
-kernel!(Frequency {} [orders, customers] => ue::purchase_frequency);
-kernel!(CustomerValue {} [average_order_value, purchase_frequency] => ue::customer_value);
-kernel!(SimpleLtv { frequency_period: Period, lifespan_period: Period }
-    [average_order_value, purchase_frequency, lifespan] => ue::simple_ltv, frequency_period, lifespan_period);
-kernel!(HistoricalLtv {} [cohort_revenue, cohort_customers] => ue::historical_ltv);
-kernel!(Multiple {} [ltv, first_purchase_value] => ue::ltv_multiple_of_first_purchase);
-kernel!(SubscriptionLtv { periods: Option<u64> }
-    [arpa, gross_margin, churn_rate, discount_rate] => ue::subscription_ltv, periods);
-kernel!(ProfitLtv {} [first_purchase, repeat_purchases, repeat_value, margin, cost_to_serve] => ue::profit_ltv);
-kernel!(MaxCac {} [ltv, target_ratio] => ue::max_affordable_cac);
-kernel!(Cac {} [acquisition_spend, new_customers] => ue::cac);
-kernel!(LtvCac {} [ltv, cac] => ue::ltv_cac_ratio);
-kernel!(Payback {} [cac, margin_per_period] => ue::cac_payback_periods);
-kernel!(Churn {} [customers_at_start, customers_lost] => ue::churn_rate);
-kernel!(Retention {} [customers_at_start, customers_at_end, new_customers] => ue::retention_rate);
-kernel!(Lifetime {} [churn_rate] => ue::expected_lifetime);
 
 fn period(name: &str, text: &str) -> PyResult<Period> {
     text.parse::<Period>().map_err(|_| {
@@ -57,7 +31,7 @@ fn average_order_value<'py>(
     revenue: &Bound<'py, PyAny>,
     orders: &Bound<'py, PyAny>,
 ) -> PyResult<Bound<'py, PyAny>> {
-    call(py, &Aov {}, [revenue, orders])
+    call(py, &AverageOrderValue {}, [revenue, orders])
 }
 
 #[pyfunction]
@@ -66,7 +40,7 @@ fn purchase_frequency<'py>(
     orders: &Bound<'py, PyAny>,
     customers: &Bound<'py, PyAny>,
 ) -> PyResult<Bound<'py, PyAny>> {
-    call(py, &Frequency {}, [orders, customers])
+    call(py, &PurchaseFrequency {}, [orders, customers])
 }
 
 #[pyfunction]
@@ -113,7 +87,7 @@ fn ltv_multiple_of_first_purchase<'py>(
     ltv: &Bound<'py, PyAny>,
     first_purchase_value: &Bound<'py, PyAny>,
 ) -> PyResult<Bound<'py, PyAny>> {
-    call(py, &Multiple {}, [ltv, first_purchase_value])
+    call(py, &LtvMultiple {}, [ltv, first_purchase_value])
 }
 
 #[pyfunction]
@@ -169,7 +143,7 @@ fn max_affordable_cac<'py>(
     ltv: &Bound<'py, PyAny>,
     target_ratio: &Bound<'py, PyAny>,
 ) -> PyResult<Bound<'py, PyAny>> {
-    call(py, &MaxCac {}, [ltv, target_ratio])
+    call(py, &MaxAffordableCac {}, [ltv, target_ratio])
 }
 
 #[pyfunction]
@@ -187,7 +161,7 @@ fn ltv_cac_ratio<'py>(
     ltv: &Bound<'py, PyAny>,
     cac: &Bound<'py, PyAny>,
 ) -> PyResult<Bound<'py, PyAny>> {
-    call(py, &LtvCac {}, [ltv, cac])
+    call(py, &LtvCacRatio {}, [ltv, cac])
 }
 
 #[pyfunction]
@@ -196,7 +170,7 @@ fn cac_payback_periods<'py>(
     cac: &Bound<'py, PyAny>,
     margin_per_period: &Bound<'py, PyAny>,
 ) -> PyResult<Bound<'py, PyAny>> {
-    call(py, &Payback {}, [cac, margin_per_period])
+    call(py, &CacPayback {}, [cac, margin_per_period])
 }
 
 #[pyfunction]
@@ -205,7 +179,7 @@ fn churn_rate<'py>(
     customers_at_start: &Bound<'py, PyAny>,
     customers_lost: &Bound<'py, PyAny>,
 ) -> PyResult<Bound<'py, PyAny>> {
-    call(py, &Churn {}, [customers_at_start, customers_lost])
+    call(py, &ChurnRate {}, [customers_at_start, customers_lost])
 }
 
 #[pyfunction]
@@ -217,7 +191,7 @@ fn retention_rate<'py>(
 ) -> PyResult<Bound<'py, PyAny>> {
     call(
         py,
-        &Retention {},
+        &RetentionRate {},
         [customers_at_start, customers_at_end, new_customers],
     )
 }
@@ -227,7 +201,7 @@ fn expected_lifetime<'py>(
     py: Python<'py>,
     churn_rate: &Bound<'py, PyAny>,
 ) -> PyResult<Bound<'py, PyAny>> {
-    call(py, &Lifetime {}, [churn_rate])
+    call(py, &ExpectedLifetime {}, [churn_rate])
 }
 
 fn to_u64(name: &str, value: i64) -> PyResult<u64> {

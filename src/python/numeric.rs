@@ -2,8 +2,9 @@
 //! and the dispatch of one formula onto its exact (Decimal), float or array path.
 
 use super::errors::{py_result, InvalidInputError};
-use crate::error::{Error, Position, Result};
+use crate::error::{Error, Result};
 use crate::number::{decimal_from_f64, Number};
+use crate::vectorize::{apply, Column, Kernel};
 use numpy::{PyArray1, PyArrayMethods, PyReadonlyArray1};
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
@@ -131,13 +132,6 @@ pub fn scalar_or_missing(name: &str, obj: &Bound<'_, PyAny>) -> PyResult<Option<
     Err(bad_type(name, obj))
 }
 
-/// A formula of `K` numeric arguments, generic over the number type.
-pub trait Kernel<const K: usize>: Sync {
-    /// Argument names, for error messages.
-    const NAMES: [&'static str; K];
-    fn call<N: Number>(&self, args: [N; K]) -> Result<N>;
-}
-
 /// Runs `kernel` on Python scalars: exactly when any argument is a Decimal or str (the result is
 /// a `decimal.Decimal`), in `f64` otherwise (the result is a `float`).
 pub fn call_scalar<'py, const K: usize, F: Kernel<K>>(
@@ -161,51 +155,6 @@ pub fn call_scalar<'py, const K: usize, F: Kernel<K>>(
         let out = py_result(kernel.call(floats))?;
         Ok(PyFloat::new(py, out).into_any())
     }
-}
-
-enum Column<'a> {
-    Scalar(f64),
-    Slice(&'a [f64]),
-}
-
-const BLOCK: usize = 4096;
-
-/// Runs `kernel` element by element over equal-length contiguous `float64` arrays (scalars
-/// broadcast) into `out`; the first bad element fails the call and is named by its position.
-///
-/// Work goes in blocks: a scalar argument becomes a block of copies, so the inner loop reads
-/// plain slices. Only the value of each call is kept (`.ok()`), so the error, with its strings,
-/// stays off the hot path; the failing element is evaluated again to build its error.
-fn run_columns<const K: usize, F: Kernel<K>>(
-    kernel: &F,
-    columns: &[Column<'_>; K],
-    out: &mut [f64],
-) -> Result<()> {
-    let fills: [[f64; BLOCK]; K] = std::array::from_fn(|j| match &columns[j] {
-        Column::Scalar(v) => [*v; BLOCK],
-        Column::Slice(_) => [0.0; BLOCK],
-    });
-    for (b, out_block) in out.chunks_mut(BLOCK).enumerate() {
-        let start = b * BLOCK;
-        let len = out_block.len();
-        let cols: [&[f64]; K] = std::array::from_fn(|j| match &columns[j] {
-            Column::Scalar(_) => &fills[j][..len],
-            Column::Slice(s) => &s[start..start + len],
-        });
-        for (i, slot) in out_block.iter_mut().enumerate() {
-            let x: [f64; K] = std::array::from_fn(|j| cols[j][i]);
-            match kernel.call(x).ok() {
-                Some(v) => *slot = v,
-                None => {
-                    return match kernel.call(x) {
-                        Err(e) => Err(e.at(Position::Element(start + i))),
-                        Ok(_) => Ok(()),
-                    };
-                }
-            }
-        }
-    }
-    Ok(())
 }
 
 /// Whether any argument is an array (the Python layer turns every array-like into a 1-D
@@ -269,7 +218,7 @@ pub fn call_array<'py, const K: usize, F: Kernel<K>>(
         let slots = rw.as_slice_mut().map_err(|_| {
             InvalidInputError::new_err("internal: a fresh result array is not contiguous")
         })?;
-        py_result(py.detach(|| run_columns(kernel, &columns, slots)))?;
+        py_result(py.detach(|| apply(kernel, &columns, slots)))?;
     }
     Ok(out.into_any())
 }
