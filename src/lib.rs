@@ -18,9 +18,11 @@
 //!   **monetary value**: mean spend per repeat purchase.
 
 pub mod channels;
+pub mod dual;
 pub mod error;
 pub mod number;
 pub mod period;
+pub mod special;
 pub mod unit_economics;
 
 #[cfg(feature = "python")]
