@@ -423,13 +423,13 @@ mod tests {
     fn closed_forms() {
         for z in [-3.0, -0.7, 0.3, 0.6, 0.9, 0.999] {
             let f: f64 = hyp2f1(1.0, 1.0, 2.0, z).unwrap_or(f64::NAN);
-            let want = -(-z as f64).ln_1p() / z;
+            let want = -(-z).ln_1p() / z;
             assert!(
                 (f - want).abs() <= 1e-13 * want.abs(),
                 "z={z}: {f} vs {want}"
             );
             let g: f64 = hyp2f1(0.7, 2.5, 2.5, z).unwrap_or(f64::NAN);
-            let want = (1.0 - z as f64).powf(-0.7);
+            let want = (1.0 - z).powf(-0.7);
             assert!(
                 (g - want).abs() <= 1e-13 * want.abs(),
                 "z={z}: {g} vs {want}"
@@ -474,21 +474,17 @@ mod tests {
     fn upper_gamma_closed_forms() {
         let mpmath = [
             (0.1, 1.160_462_484_793_744_2, 2.943_989_089_178_066_4),
-            (0.5, 0.562_418_231_594_407_12, 0.581_498_089_629_889_93),
+            (0.5, 0.562_418_231_594_407_1, 0.581_498_089_629_889_9),
             (1.0, 0.278_805_585_280_661_98, 0.185_750_011_513_075_16),
             (3.0, 0.025_356_509_323_463_443, 0.007_780_464_227_525_295_4),
-            (
-                20.0,
-                4.501_374_473_277_378_5e-10,
-                2.967_794_813_396_203_9e-11,
-            ),
+            (20.0, 4.501_374_473_277_378_5e-10, 2.967_794_813_396_204e-11),
         ];
         for (x, half_want, neg_want) in mpmath {
             let g = upper_gamma(1.0, x).unwrap_or(f64::NAN);
-            assert!((g - (-x as f64).exp()).abs() < 1e-14 * (-x as f64).exp());
+            assert!((g - (-x).exp()).abs() < 1e-14 * (-x).exp());
             let e1 = upper_gamma(0.0, x).unwrap_or(f64::NAN);
             let gm1 = upper_gamma(-1.0, x).unwrap_or(f64::NAN);
-            let want = (-x as f64).exp() / x - e1;
+            let want = (-x).exp() / x - e1;
             assert!((gm1 - want).abs() < 1e-13 * want.abs());
             let half = upper_gamma(0.5, x).unwrap_or(f64::NAN);
             assert!(
