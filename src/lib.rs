@@ -19,7 +19,9 @@
 
 pub mod channels;
 pub mod error;
+pub mod models;
 pub mod number;
+pub mod optimize;
 pub mod period;
 pub mod unit_economics;
 
