@@ -11,6 +11,12 @@
 // Dense small-matrix code reads best with explicit indices.
 #![allow(clippy::needless_range_loop)]
 
+pub mod beta_geo;
+mod hyp2f1;
+pub mod sampling;
+
+pub use beta_geo::BetaGeo;
+
 use std::collections::HashMap;
 
 use statrs::distribution::{ContinuousCDF, Normal};
@@ -196,6 +202,13 @@ pub struct FitOptions {
     pub minimize: MinimizeOptions,
     /// Starting values on the natural scale (one per parameter); `None` = the model's default.
     pub initial: Option<Vec<f64>>,
+}
+
+/// A fitted model: the model at the estimates and the fit's summary.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Fit<M> {
+    pub model: M,
+    pub summary: FitSummary,
 }
 
 /// What every fitted model carries.
