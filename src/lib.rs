@@ -20,7 +20,9 @@
 pub mod channels;
 pub mod dual;
 pub mod error;
+pub mod models;
 pub mod number;
+pub mod optimize;
 pub mod period;
 pub mod special;
 pub mod unit_economics;
