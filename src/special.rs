@@ -234,9 +234,6 @@ pub fn ln_hyp2f1<T: Real>(a: T, b: T, c: T, z: T) -> Result<(T, f64)> {
             _ => Ok((T::cst(f64::NEG_INFINITY), 1.0)),
         };
     }
-    if zv == 0.0 {
-        return Ok((T::cst(0.0), 1.0));
-    }
     if zv < 0.0 {
         // Pfaff: (1 − z)^(−a) F(a, c − b; c; z/(z − 1)), with z/(z − 1) in (0, 1).
         let w = z / (z - 1.0);
@@ -246,7 +243,8 @@ pub fn ln_hyp2f1<T: Real>(a: T, b: T, c: T, z: T) -> Result<(T, f64)> {
     ln_hyp2f1_unit(a, b, c, z)
 }
 
-/// ₂F₁ for 0 < z < 1.
+/// ₂F₁ for 0 ≤ z < 1 (z = 0 goes through the series so that a [`crate::dual::Dual`] z keeps
+/// its derivative ab/c).
 fn ln_hyp2f1_unit<T: Real>(a: T, b: T, c: T, z: T) -> Result<(T, f64)> {
     // Sum whichever of F and its Euler transform has terms decaying faster (for large a, b with
     // c − a − b < 0 the plain series climbs to ~(1 − z)^(c−a−b) before it converges).

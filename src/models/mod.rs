@@ -13,6 +13,7 @@
 
 pub mod beta_geo;
 mod hyp2f1;
+pub mod pareto_nbd;
 pub mod sampling;
 
 pub use beta_geo::BetaGeo;
