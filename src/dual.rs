@@ -40,6 +40,18 @@ pub trait Real:
     fn all_finite(self) -> bool;
 }
 
+/// ln(e^u + e^v) without overflow, for [`Real`] numbers (−∞ + −∞ stays −∞).
+pub fn log_add_exp<T: Real>(u: T, v: T) -> T {
+    if u.value() == f64::NEG_INFINITY {
+        return v;
+    }
+    if u.value() >= v.value() {
+        u + (v - u).exp().ln_1p()
+    } else {
+        v + (u - v).exp().ln_1p()
+    }
+}
+
 /// ln |Γ(x)| for every real x that is not a pole, by reflection below 1/2 (`statrs`' own
 /// `ln_gamma` is only valid for x > 0).
 ///

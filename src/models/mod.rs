@@ -12,9 +12,11 @@
 #![allow(clippy::needless_range_loop)]
 
 pub mod beta_geo;
+pub mod beta_geo_beta_binom;
 mod hyp2f1;
 pub mod pareto_nbd;
 pub mod sampling;
+pub mod shifted_beta_geo;
 
 pub use beta_geo::BetaGeo;
 

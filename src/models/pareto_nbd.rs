@@ -9,7 +9,7 @@
 use super::beta_geo::{check_customer, check_horizon};
 use super::sampling::Rng;
 use super::{fit_log_params, positive, Fit, FitOptions, RfmData};
-use crate::dual::{Dual, Real};
+use crate::dual::{log_add_exp, Dual, Real};
 use crate::error::{Error, Position, Result};
 use crate::special::{ln_hyp2f1, upper_gamma};
 
@@ -34,15 +34,6 @@ struct Pieces<T> {
     ln_alive: T,
     /// ln of the "died in (t_x, T]" term: ln(s/(r+s+x)) + ln A0, or −∞ when t_x = T
     ln_dead: Option<T>,
-}
-
-/// ln(e^u + e^v) for [`Real`] numbers.
-fn log_add_exp<T: Real>(u: T, v: T) -> T {
-    if u.value() >= v.value() {
-        u + (v - u).exp().ln_1p()
-    } else {
-        v + (u - v).exp().ln_1p()
-    }
 }
 
 /// The likelihood pieces, generic over [`Real`] so that [`Dual`] gives the exact gradient.
