@@ -8,6 +8,7 @@
 //! ~ Beta(gamma, delta) across customers. Periods are counted from acquisition: a customer's
 //! duration T = t means they churned at the end of period t (made t - 1 renewals).
 
+use super::sampling::Rng;
 use super::{fit_log_params, positive, Fit, FitOptions, FitSummary};
 use crate::dual::{Dual, Real};
 use crate::error::{Error, Result};
@@ -364,6 +365,49 @@ impl ShiftedBetaGeo {
         let (g, dl) = (self.gamma, self.delta);
         let f = hyp2f1(1.0, dl + n, g + dl + n, 1.0 / (1.0 + d))?;
         Ok((dl + n - 1.0) / (g + dl + n - 1.0) * f)
+    }
+
+    /// Simulates `n` new customers observed for `periods` periods: theta ~ Beta(gamma, delta),
+    /// then at the end of each period the customer churns with probability theta (FH 2007
+    /// assumptions). Customers still active after `periods` periods are censored.
+    ///
+    /// # Errors
+    /// [`Error::InvalidParameter`] for n = 0 or `periods` not a whole number >= 1.
+    pub fn simulate(&self, n: usize, periods: f64, seed: u64) -> Result<DurationData> {
+        if n == 0 {
+            return Err(Error::param(
+                "n_customers",
+                0,
+                "simulate at least one customer",
+            ));
+        }
+        if !(periods.is_finite() && periods >= 1.0 && periods.fract() == 0.0) {
+            return Err(Error::param(
+                "periods",
+                periods,
+                "the observation length is a whole number of periods >= 1",
+            ));
+        }
+        let mut rng = Rng::new(seed);
+        let (mut duration, mut churned) = (Vec::with_capacity(n), Vec::with_capacity(n));
+        for _ in 0..n {
+            let theta = rng.beta(self.gamma, self.delta);
+            let mut t = 1.0;
+            loop {
+                if rng.uniform() < theta {
+                    duration.push(t);
+                    churned.push(true);
+                    break;
+                }
+                if t >= periods {
+                    duration.push(t);
+                    churned.push(false);
+                    break;
+                }
+                t += 1.0;
+            }
+        }
+        DurationData::new(&duration, &churned, None)
     }
 }
 
