@@ -6,7 +6,7 @@
 //! the fits are compared separately.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use ltvkit::models::{BetaGeo, FitOptions, RfmData};
+use ltvkit::models::{BetaGeo, FitOptions, GammaGamma, RfmData, SpendData};
 use serde_json::Value;
 
 /// Same formula, same parameters, f64 on both sides: only rounding differs (lifetimes uses
@@ -127,6 +127,34 @@ fn bg_nbd_predictions_match_lifetimes() {
             rel_close(a, alive[i], FORMULA_REL_TOL),
             "row {i}: {a} vs {}",
             alive[i]
+        );
+    }
+}
+
+#[test]
+fn gamma_gamma_fit_and_spend_match_lifetimes() {
+    let r = reference();
+    // lifetimes calls gamma "v".
+    let want = params(&r["gg"], &["p", "q", "v"]);
+    let d = cdnow();
+    let data = SpendData::new(col(&d, "x"), col(&d, "zbar"), None).unwrap();
+    let fit = GammaGamma::fit(&data, &FitOptions::default()).unwrap();
+    for (g, w) in fit.model.params().iter().zip(&want) {
+        assert!(rel_close(*g, *w, FIT_REL_TOL), "{g} vs {w}");
+    }
+    let ll = r["gg"]["log_likelihood"].as_f64().unwrap();
+    assert!((fit.summary.log_likelihood - ll).abs() < LL_ABS_TOL);
+    let m = GammaGamma::new(want[0], want[1], want[2]).unwrap();
+    assert!(rel_close(m.log_likelihood(&data), ll, FORMULA_REL_TOL));
+    let c = read_csv("lifetimes_reference_customers.csv");
+    let spend = col(&c, "gg_expected_spend");
+    let (x, z) = (col(&d, "x"), col(&d, "zbar"));
+    for i in 0..x.len() {
+        let e = m.conditional_expected_spend(x[i], z[i]).unwrap();
+        assert!(
+            rel_close(e, spend[i], FORMULA_REL_TOL),
+            "row {i}: {e} vs {}",
+            spend[i]
         );
     }
 }

@@ -12,10 +12,12 @@
 #![allow(clippy::needless_range_loop)]
 
 pub mod beta_geo;
+pub mod gamma_gamma;
 mod hyp2f1;
 pub mod sampling;
 
 pub use beta_geo::BetaGeo;
+pub use gamma_gamma::{spend_frequency_correlation, GammaGamma, SpendData};
 
 use std::collections::HashMap;
 
