@@ -6,7 +6,7 @@
 //! the fits are compared separately.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use ltvkit::models::{BetaGeo, FitOptions, GammaGamma, RfmData, SpendData};
+use ltvkit::models::{BetaGeo, FitOptions, GammaGamma, ModifiedBetaGeo, RfmData, SpendData};
 use serde_json::Value;
 
 /// Same formula, same parameters, f64 on both sides: only rounding differs (lifetimes uses
@@ -155,6 +155,49 @@ fn gamma_gamma_fit_and_spend_match_lifetimes() {
             rel_close(e, spend[i], FORMULA_REL_TOL),
             "row {i}: {e} vs {}",
             spend[i]
+        );
+    }
+}
+
+#[test]
+fn mbg_nbd_fit_and_predictions_match_lifetimes() {
+    let r = reference();
+    let want = params(&r["mbg"], &["r", "alpha", "a", "b"]);
+    let d = cdnow();
+    let data = RfmData::new(col(&d, "x"), col(&d, "t_x"), col(&d, "T"), None).unwrap();
+    let fit = ModifiedBetaGeo::fit(&data, &FitOptions::default()).unwrap();
+    for (g, w) in fit.model.params().iter().zip(&want) {
+        assert!(rel_close(*g, *w, FIT_REL_TOL), "{g} vs {w}");
+    }
+    let ll = r["mbg"]["log_likelihood"].as_f64().unwrap();
+    assert!((fit.summary.log_likelihood - ll).abs() < LL_ABS_TOL);
+    let m = ModifiedBetaGeo::new(want[0], want[1], want[2], want[3]).unwrap();
+    assert!(rel_close(m.log_likelihood(&data), ll, FORMULA_REL_TOL));
+    for (t, want) in r["mbg"]["expected_new"].as_object().unwrap() {
+        let t: f64 = t.parse().unwrap();
+        let got = m.expected_purchases_new(t).unwrap();
+        assert!(
+            rel_close(got, want.as_f64().unwrap(), FORMULA_REL_TOL),
+            "t={t}: {got}"
+        );
+    }
+    let c = read_csv("lifetimes_reference_customers.csv");
+    let (x, tx, t) = (col(&d, "x"), col(&d, "t_x"), col(&d, "T"));
+    let (cond, alive) = (col(&c, "mbg_conditional_39"), col(&c, "mbg_p_alive"));
+    for i in 0..x.len() {
+        let e = m
+            .conditional_expected_purchases(39.0, x[i], tx[i], t[i])
+            .unwrap();
+        assert!(
+            rel_close(e, cond[i], FORMULA_REL_TOL),
+            "row {i}: {e} vs {}",
+            cond[i]
+        );
+        let a = m.p_alive(x[i], tx[i], t[i]).unwrap();
+        assert!(
+            rel_close(a, alive[i], FORMULA_REL_TOL),
+            "row {i}: {a} vs {}",
+            alive[i]
         );
     }
 }
