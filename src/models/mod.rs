@@ -506,7 +506,20 @@ pub struct ModelRecord {
     pub params: Vec<(String, f64)>,
     pub unit: Option<String>,
     pub fit: Option<FitRecord>,
+    /// Model-specific statistics of the fit (e.g. the Gamma-Gamma spend/frequency
+    /// correlation), by name.
+    #[serde(default)]
+    pub diagnostics: Vec<(String, f64)>,
 }
+
+/// What [`ModelRecord::from_json`] returns: parameters (in the requested order), the fit, the
+/// unit and the diagnostics.
+pub type LoadedModel = (
+    Vec<f64>,
+    Option<FitSummary>,
+    Option<String>,
+    Vec<(String, f64)>,
+);
 
 impl ModelRecord {
     /// The record of a model with parameters `params` named `names`.
@@ -533,6 +546,7 @@ impl ModelRecord {
                 n_iterations: f.n_iterations,
                 converged: f.converged,
             }),
+            diagnostics: Vec::new(),
         }
     }
 
@@ -551,11 +565,7 @@ impl ModelRecord {
     /// # Errors
     /// [`Error::InvalidParameter`] for text that is not such a record, another model, or a
     /// missing parameter.
-    pub fn from_json(
-        text: &str,
-        expected: &str,
-        names: &[&'static str],
-    ) -> Result<(Vec<f64>, Option<FitSummary>, Option<String>)> {
+    pub fn from_json(text: &str, expected: &str, names: &[&'static str]) -> Result<LoadedModel> {
         let rec: ModelRecord = serde_json::from_str(text).map_err(|e| {
             Error::param(
                 "json",
@@ -591,7 +601,7 @@ impl ModelRecord {
             n_iterations: f.n_iterations,
             converged: f.converged,
         });
-        Ok((params, fit, rec.unit))
+        Ok((params, fit, rec.unit, rec.diagnostics))
     }
 }
 
