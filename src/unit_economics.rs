@@ -212,7 +212,11 @@ pub fn subscription_ltv<N: Number>(
     let infinite = m.mul(one_plus_d)?.div(churn_plus_d)?;
     match periods {
         None => Ok(infinite),
-        Some(0) => Err(Error::param("periods", 0, "must be at least 1 (or None for an unbounded horizon)")),
+        Some(0) => Err(Error::param(
+            "periods",
+            0,
+            "must be at least 1 (or None for an unbounded horizon)",
+        )),
         Some(h) => {
             let q = N::ONE.sub(churn)?.div(one_plus_d)?;
             infinite.mul(N::ONE.sub(q.powu(h)?)?)

@@ -6,7 +6,10 @@
 //! the fits are compared separately.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use ltvkit::models::{BetaGeo, FitOptions, GammaGamma, ModifiedBetaGeo, RfmData, SpendData};
+use ltvkit::models::{
+    customer_lifetime_value, BetaGeo, ClvCustomers, FitOptions, GammaGamma, ModifiedBetaGeo,
+    RfmData, SpendData,
+};
 use serde_json::Value;
 
 /// Same formula, same parameters, f64 on both sides: only rounding differs (lifetimes uses
@@ -200,4 +203,40 @@ fn mbg_nbd_fit_and_predictions_match_lifetimes() {
             alive[i]
         );
     }
+}
+
+/// lifetimes' `GammaGammaFitter.customer_lifetime_value(bg, ..., time=12, discount_rate=0.01,
+/// freq="W")`: 12 "months" of 4.345 weeks, 1% per month, margin 1. Its 4.345-week month is
+/// not ltvkit's calendar month (30.436875 / 7 = 4.348 weeks), so the comparison passes the
+/// period length explicitly.
+#[test]
+fn clv_matches_lifetimes_with_its_4345_week_months() {
+    let r = reference();
+    let b = params(&r["bg"], &["r", "alpha", "a", "b"]);
+    let g = params(&r["gg"], &["p", "q", "v"]);
+    let bg = BetaGeo::new(b[0], b[1], b[2], b[3]).unwrap();
+    let gg = GammaGamma::new(g[0], g[1], g[2]).unwrap();
+    let d = cdnow();
+    let customers = ClvCustomers {
+        x: col(&d, "x"),
+        t_x: col(&d, "t_x"),
+        t: col(&d, "T"),
+        m: col(&d, "zbar"),
+    };
+    let period = r["clv"]["period_weeks"].as_f64().unwrap();
+    assert_eq!(period, 4.345);
+    let out = customer_lifetime_value(&bg, &gg, customers, period, 12, 0.01, 1.0, true).unwrap();
+    let c = read_csv("lifetimes_reference_customers.csv");
+    let want = col(&c, "clv_bg_gg_12x4345w");
+    for i in 0..want.len() {
+        assert!(
+            rel_close(out.value[i], want[i], FORMULA_REL_TOL),
+            "row {i}: {} vs {}",
+            out.value[i],
+            want[i]
+        );
+    }
+    // The schedule adds up to the total.
+    let s = out.schedule.unwrap();
+    assert!((s[0].iter().sum::<f64>() - out.value[0]).abs() < 1e-9);
 }

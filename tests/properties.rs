@@ -18,7 +18,13 @@ fn any_f64() -> impl Strategy<Value = f64> {
 fn any_decimal() -> impl Strategy<Value = Decimal> {
     prop_oneof![
         (any::<i64>(), 0u32..28).prop_map(|(m, s)| Decimal::new(m, s)),
-        (any::<u32>(), any::<u32>(), any::<u32>(), any::<bool>(), 0u32..28)
+        (
+            any::<u32>(),
+            any::<u32>(),
+            any::<u32>(),
+            any::<bool>(),
+            0u32..28
+        )
             .prop_map(|(lo, mid, hi, neg, s)| Decimal::from_parts(lo, mid, hi, neg, s)),
         Just(Decimal::ZERO),
         Just(Decimal::ONE),

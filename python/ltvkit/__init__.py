@@ -36,14 +36,18 @@ from ltvkit.exceptions import (
     LtvError,
     MissingDependencyError,
 )
+from ltvkit.models import BetaGeoModel, GammaGammaModel, ModifiedBetaGeoModel
 
 __all__ = [
     "ArithmeticOverflowError",
+    "BetaGeoModel",
     "ConvergenceError",
+    "GammaGammaModel",
     "InvalidDataError",
     "InvalidInputError",
     "LtvError",
     "MissingDependencyError",
+    "ModifiedBetaGeoModel",
     "__version__",
     "average_order_value",
     "cac",

@@ -12,12 +12,17 @@
 #![allow(clippy::needless_range_loop)]
 
 pub mod beta_geo;
+pub mod clv;
 pub mod gamma_gamma;
 mod hyp2f1;
 pub mod modified_beta_geo;
 pub mod sampling;
 
 pub use beta_geo::BetaGeo;
+pub use clv::{
+    customer_lifetime_value, customer_lifetime_value_in_units, ClvCustomers, ClvResult, SpendModel,
+    TimeUnit, TransactionModel,
+};
 pub use gamma_gamma::{spend_frequency_correlation, GammaGamma, SpendData};
 pub use modified_beta_geo::ModifiedBetaGeo;
 
