@@ -4,7 +4,7 @@
 //!
 //! Predictions are compared at lifetimes' own fitted parameters, so that they test the formulas;
 //! the fits are compared separately.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::needless_range_loop)]
 
 use ltvkit::models::{
     customer_lifetime_value, BetaGeo, ClvCustomers, FitOptions, GammaGamma, ModifiedBetaGeo,
