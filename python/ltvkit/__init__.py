@@ -36,7 +36,12 @@ from ltvkit.exceptions import (
     LtvError,
     MissingDependencyError,
 )
-from ltvkit.models import BetaGeoModel, GammaGammaModel, ModifiedBetaGeoModel
+from ltvkit.models import (
+    BetaGeoModel,
+    GammaGammaModel,
+    ModifiedBetaGeoModel,
+    customer_lifetime_value,
+)
 
 __all__ = [
     "ArithmeticOverflowError",
@@ -54,6 +59,7 @@ __all__ = [
     "cac_payback_periods",
     "channel_economics",
     "churn_rate",
+    "customer_lifetime_value",
     "customer_value",
     "datasets",
     "expected_lifetime",

@@ -1,4 +1,4 @@
-"""Probabilistic customer-base models: BG/NBD, MBG/NBD and Gamma-Gamma.
+"""Probabilistic customer-base models: BG/NBD, MBG/NBD, Gamma-Gamma, and CLV from them.
 
 The classes live in the Rust core (``ltvkit._core``) and are immutable values: build one from
 parameters (``BetaGeoModel(r=0.243, alpha=4.414, a=0.793, b=2.426)``) or fit one
@@ -18,10 +18,20 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from ltvkit._core import BetaGeoModel, GammaGammaModel, ModifiedBetaGeoModel
+from ltvkit._core import (
+    BetaGeoModel,
+    GammaGammaModel,
+    ModifiedBetaGeoModel,
+    customer_lifetime_value,
+)
 from ltvkit.exceptions import InvalidDataError
 
-__all__ = ["BetaGeoModel", "GammaGammaModel", "ModifiedBetaGeoModel"]
+__all__ = [
+    "BetaGeoModel",
+    "GammaGammaModel",
+    "ModifiedBetaGeoModel",
+    "customer_lifetime_value",
+]
 
 
 def _column_names(data: Any) -> list[str]:

@@ -3,8 +3,9 @@
 
 use super::errors::{py_result, InvalidInputError};
 use crate::models::{
-    broadcast_map, spend_frequency_correlation, BetaGeo, FitOptions, FitSummary, GammaGamma,
-    ModelRecord, ModifiedBetaGeo, RfmData, SpendData,
+    broadcast_map, customer_lifetime_value_in_units, spend_frequency_correlation, BetaGeo,
+    ClvCustomers, FitOptions, FitSummary, GammaGamma, ModelRecord, ModifiedBetaGeo, RfmData,
+    SpendData, TimeUnit,
 };
 use crate::optimize::MinimizeOptions;
 use numpy::{AllowTypeChange, PyArray1, PyArrayLike1};
@@ -879,7 +880,184 @@ model_class!(PyGammaGamma, GammaGamma, {
     }
 });
 
+/// Which transaction model a CLV call uses.
+enum Transactions {
+    Bg(BetaGeo),
+    Mbg(ModifiedBetaGeo),
+}
+
+fn time_unit(name: &str, text: &str) -> PyResult<TimeUnit> {
+    text.parse::<TimeUnit>().map_err(|_| {
+        InvalidInputError::new_err(format!(
+            "{name} is {text:?}: not a time unit; use \"day\", \"week\", \"month\", \"quarter\" or \"year\""
+        ))
+    })
+}
+
+/// Customer lifetime value: discounted expected purchases in each period times expected spend
+/// per purchase times margin, summed over the horizon.
+///
+/// Parameters
+/// ----------
+/// transaction_model : BetaGeoModel or ModifiedBetaGeoModel
+///     Predicts purchases (conditional expected purchases, FHL 2005 eq. 10).
+/// spend_model : GammaGammaModel
+///     Predicts spend per purchase (conditional expected spend).
+/// data : DataFrame, optional
+///     Columns ``frequency``, ``recency``, ``T`` and ``monetary_value`` (or ``x``, ``t_x``,
+///     ``T``, ``zbar``); or pass the arrays as keywords.
+/// horizon : int
+///     Number of periods.
+/// unit : str
+///     The period: "day", "week", "month" (mean calendar month, 30.436875 days), "quarter" or
+///     "year". The discount rate is per such period.
+/// discount_rate : float
+///     Discount rate per period (0.01 = 1% a period); cash flows at the end of each period.
+/// margin : float
+///     Share of spend kept as profit (default 1).
+/// data_unit : str, optional
+///     Time unit of recency and T; defaults to the unit the transaction model was fitted with.
+/// schedule : bool
+///     Also return the discounted value of each customer in each period.
+///
+/// Returns
+/// -------
+/// ndarray or (ndarray, ndarray)
+///     Each customer's value; with ``schedule=True`` also a (customers x periods) array.
+///
+/// Formula
+/// -------
+/// ``CLV_i = margin * E[spend_i] * sum_k (E[Y_i(k L)] - E[Y_i((k-1) L)]) / (1 + d)^k``
+///
+/// Notes
+/// -----
+/// lifetimes computes the same sum with 30-day "months" (freq="D") or 4.345-week months
+/// (freq="W"); ltvkit's month is the mean calendar month.
+#[pyfunction]
+#[pyo3(signature = (transaction_model, spend_model, data = None, *, horizon, unit,
+    discount_rate, margin = 1.0, data_unit = None, frequency = None, recency = None, T = None,
+    monetary_value = None, schedule = false))]
+#[allow(non_snake_case, clippy::too_many_arguments)]
+fn customer_lifetime_value<'py>(
+    py: Python<'py>,
+    transaction_model: &Bound<'py, PyAny>,
+    spend_model: &Bound<'py, PyAny>,
+    data: Option<&Bound<'py, PyAny>>,
+    horizon: usize,
+    unit: &str,
+    discount_rate: f64,
+    margin: f64,
+    data_unit: Option<String>,
+    frequency: Option<&Bound<'py, PyAny>>,
+    recency: Option<&Bound<'py, PyAny>>,
+    T: Option<&Bound<'py, PyAny>>,
+    monetary_value: Option<&Bound<'py, PyAny>>,
+    schedule: bool,
+) -> PyResult<Bound<'py, PyAny>> {
+    let (tm, fitted_unit) = if let Ok(m) = transaction_model.cast::<PyBetaGeo>() {
+        (Transactions::Bg(m.get().model), m.get().unit.clone())
+    } else if let Ok(m) = transaction_model.cast::<PyModifiedBetaGeo>() {
+        (Transactions::Mbg(m.get().model), m.get().unit.clone())
+    } else {
+        return Err(InvalidInputError::new_err(
+            "transaction_model must be a BetaGeoModel or a ModifiedBetaGeoModel",
+        ));
+    };
+    let gg = spend_model
+        .cast::<PyGammaGamma>()
+        .map_err(|_| InvalidInputError::new_err("spend_model must be a GammaGammaModel"))?
+        .get()
+        .model;
+    let data_unit = data_unit.or(fitted_unit).ok_or_else(|| {
+        InvalidInputError::new_err(
+            "data_unit is missing: say which time unit recency and T are in (e.g. \"week\"), \
+             or fit the transaction model with unit=",
+        )
+    })?;
+    let data_unit = time_unit("data_unit", &data_unit)?;
+    let period = time_unit("unit", unit)?;
+    let (x, tx, tt, m) = match data.filter(|d| !d.is_none()) {
+        Some(d) => {
+            let cols = frame_columns(
+                py,
+                d,
+                &[
+                    ("frequency", &["frequency", "x"]),
+                    ("recency", &["recency", "t_x"]),
+                    ("T", &["T"]),
+                    ("monetary_value", &["monetary_value", "zbar"]),
+                ],
+                None,
+            )?;
+            (
+                array_vec("frequency", &cols[0])?,
+                array_vec("recency", &cols[1])?,
+                array_vec("T", &cols[2])?,
+                array_vec("monetary_value", &cols[3])?,
+            )
+        }
+        None => {
+            let get = |n: &str, o: Option<&Bound<'py, PyAny>>| -> PyResult<Vec<f64>> {
+                match o.filter(|o| !o.is_none()) {
+                    Some(o) => array_vec(n, o),
+                    None => Err(InvalidInputError::new_err(format!(
+                        "{n} is missing: pass a frame as data, or frequency=, recency=, T= and \
+                         monetary_value= arrays"
+                    ))),
+                }
+            };
+            (
+                get("frequency", frequency)?,
+                get("recency", recency)?,
+                get("T", T)?,
+                get("monetary_value", monetary_value)?,
+            )
+        }
+    };
+    let customers = ClvCustomers {
+        x: &x,
+        t_x: &tx,
+        t: &tt,
+        m: &m,
+    };
+    let res = py.detach(|| match tm {
+        Transactions::Bg(b) => customer_lifetime_value_in_units(
+            &b,
+            &gg,
+            customers,
+            data_unit,
+            period,
+            horizon,
+            discount_rate,
+            margin,
+            schedule,
+        ),
+        Transactions::Mbg(b) => customer_lifetime_value_in_units(
+            &b,
+            &gg,
+            customers,
+            data_unit,
+            period,
+            horizon,
+            discount_rate,
+            margin,
+            schedule,
+        ),
+    });
+    let res = py_result(res)?;
+    let values = PyArray1::from_vec(py, res.value).into_any();
+    match res.schedule {
+        Some(s) => {
+            let table = numpy::PyArray2::from_vec2(py, &s)
+                .map_err(|e| InvalidInputError::new_err(e.to_string()))?;
+            Ok(PyTuple::new(py, [values, table.into_any()])?.into_any())
+        }
+        None => Ok(values),
+    }
+}
+
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_function(wrap_pyfunction!(customer_lifetime_value, m)?)?;
     m.add_class::<PyBetaGeo>()?;
     m.add_class::<PyModifiedBetaGeo>()?;
     m.add_class::<PyGammaGamma>()?;
