@@ -37,7 +37,24 @@ pub(crate) fn log_add_exp(u: f64, v: f64) -> f64 {
 
 /// Validates one customer (x, t_x, T) for a prediction, naming the element on failure.
 pub(crate) fn check_customer(x: f64, t_x: f64, t: f64) -> Result<()> {
-    RfmData::new(&[x], &[t_x], &[t], None).map(|_| ())
+    // Reuse the data validation, but report a parameter (located later by the caller with
+    // `Error::at`), not row 0 of a one-row table.
+    RfmData::new(&[x], &[t_x], &[t], None)
+        .map(|_| ())
+        .map_err(|e| match e {
+            Error::InvalidRow {
+                column,
+                value,
+                problem,
+                ..
+            } => Error::InvalidParameter {
+                name: column,
+                value,
+                problem,
+                position: Position::Scalar,
+            },
+            other => other,
+        })
 }
 
 /// Validates a prediction horizon.
