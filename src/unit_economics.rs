@@ -195,29 +195,31 @@ pub fn subscription_ltv<N: Number>(
     )?;
     let d = non_negative("discount_rate", discount_rate)?;
     let m = arpa.mul(gm)?;
-    let q = N::ONE.sub(churn)?.div(N::ONE.add(d)?)?;
+    // 1 - q = (churn + d) / (1 + d): written this way, m / churn is exact when undiscounted.
+    let one_plus_d = N::ONE.add(d)?;
+    let churn_plus_d = churn.add(d)?;
+    if churn_plus_d == N::ZERO {
+        return match periods {
+            Some(0) => Err(Error::param("periods", 0, "must be at least 1 (or None for an unbounded horizon)")),
+            Some(h) => m.mul(N::from_u64(h)),
+            None => Err(Error::param(
+                "churn_rate",
+                churn,
+                "with no churn and no discounting the lifetime is unbounded; pass periods= (a horizon) or a discount_rate",
+            )),
+        };
+    }
+    let infinite = m.mul(one_plus_d)?.div(churn_plus_d)?;
     match periods {
+        None => Ok(infinite),
         Some(0) => Err(Error::param(
             "periods",
             0,
             "must be at least 1 (or None for an unbounded horizon)",
         )),
         Some(h) => {
-            if q == N::ONE {
-                return m.mul(N::from_u64(h));
-            }
-            let geometric = N::ONE.sub(q.powu(h)?)?.div(N::ONE.sub(q)?)?;
-            m.mul(geometric)
-        }
-        None => {
-            if q == N::ONE {
-                return Err(Error::param(
-                    "churn_rate",
-                    churn,
-                    "with no churn and no discounting the lifetime is unbounded; pass periods= (a horizon) or a discount_rate",
-                ));
-            }
-            m.div(N::ONE.sub(q)?)
+            let q = N::ONE.sub(churn)?.div(one_plus_d)?;
+            infinite.mul(N::ONE.sub(q.powu(h)?)?)
         }
     }
 }

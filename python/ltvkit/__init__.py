@@ -36,20 +36,30 @@ from ltvkit.exceptions import (
     LtvError,
     MissingDependencyError,
 )
+from ltvkit.models import (
+    BetaGeoModel,
+    GammaGammaModel,
+    ModifiedBetaGeoModel,
+    customer_lifetime_value,
+)
 
 __all__ = [
     "ArithmeticOverflowError",
+    "BetaGeoModel",
     "ConvergenceError",
+    "GammaGammaModel",
     "InvalidDataError",
     "InvalidInputError",
     "LtvError",
     "MissingDependencyError",
+    "ModifiedBetaGeoModel",
     "__version__",
     "average_order_value",
     "cac",
     "cac_payback_periods",
     "channel_economics",
     "churn_rate",
+    "customer_lifetime_value",
     "customer_value",
     "datasets",
     "expected_lifetime",

@@ -204,9 +204,7 @@ def historical_ltv(
     )
 
 
-def ltv_multiple_of_first_purchase(
-    ltv: NumberOrArray, first_purchase_value: NumberOrArray
-) -> Any:
+def ltv_multiple_of_first_purchase(ltv: NumberOrArray, first_purchase_value: NumberOrArray) -> Any:
     """How many times its first purchase a customer is worth: LTV / first purchase value.
 
     Examples
@@ -271,7 +269,7 @@ def subscription_ltv(
     >>> round(subscription_ltv(100, 0.8, 0.05, periods=12), 2)
     735.42
     >>> subscription_ltv(Decimal("100"), Decimal("0.8"), Decimal("0.05"), periods=2)
-    Decimal('156.000')
+    Decimal('156')
     """
     if periods is not None and (isinstance(periods, bool) or not isinstance(periods, int)):
         msg = f"periods is {periods!r}: pass a whole number of periods (or None)"
@@ -360,9 +358,7 @@ def cac_payback_periods(cac: NumberOrArray, margin_per_period: NumberOrArray) ->
     >>> cac_payback_periods(550, 50)
     11.0
     """
-    return apply(
-        _core.cac_payback_periods, ("cac", "margin_per_period"), (cac, margin_per_period)
-    )
+    return apply(_core.cac_payback_periods, ("cac", "margin_per_period"), (cac, margin_per_period))
 
 
 def churn_rate(customers_at_start: NumberOrArray, customers_lost: NumberOrArray) -> Any:
@@ -531,7 +527,9 @@ def channel_economics(table: Any) -> Any:
     [('search', 550.0, -50.0, True), ('email', 50.0, 550.0, False)]
     """
     kind, columns = frames.to_columns(table)
-    columns = {_CHANNEL_ALIASES.get(k.strip().lower(), k.strip().lower()): v for k, v in columns.items()}
+    columns = {
+        _CHANNEL_ALIASES.get(k.strip().lower(), k.strip().lower()): v for k, v in columns.items()
+    }
     for required in ("channel", "spend", "new_customers"):
         if required not in columns:
             msg = (
@@ -548,5 +546,10 @@ def channel_economics(table: Any) -> Any:
         )
         raise InvalidInputError(msg)
     channel = ["" if c is None else str(c) for c in columns["channel"]]
-    result = _core.channel_economics(channel, *(columns.get(k) for k in _CHANNEL_INPUTS))
+    result = _core.channel_economics(
+        channel,
+        columns["spend"],
+        columns["new_customers"],
+        *(columns.get(k) for k in _CHANNEL_INPUTS[2:]),
+    )
     return frames.from_columns(kind, result)

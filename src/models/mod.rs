@@ -13,18 +13,28 @@
 
 pub mod beta_geo;
 pub mod beta_geo_beta_binom;
+pub mod clv;
+pub mod gamma_gamma;
 mod hyp2f1;
+pub mod modified_beta_geo;
 pub mod pareto_nbd;
 pub mod sampling;
 pub mod shifted_beta_geo;
 
 pub use beta_geo::BetaGeo;
+pub use clv::{
+    customer_lifetime_value, customer_lifetime_value_in_units, ClvCustomers, ClvResult, SpendModel,
+    TimeUnit, TransactionModel,
+};
+pub use gamma_gamma::{spend_frequency_correlation, GammaGamma, SpendData};
+pub use modified_beta_geo::ModifiedBetaGeo;
 
 use std::collections::HashMap;
 
+use serde::{Deserialize, Serialize};
 use statrs::distribution::{ContinuousCDF, Normal};
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Position, Result};
 use crate::optimize::{hessian_from_gradient, invert_spd, minimize, MinimizeOptions};
 
 /// Per-customer frequency x (repeat purchases), recency t_x (time of the last repeat purchase
@@ -441,6 +451,166 @@ fn natural_params_text(names: &[&'static str], log_text: &str) -> String {
         .map(|(n, v)| format!("{n}={:.6}", v.exp()))
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+/// Applies a per-customer function over columns of one length, where a column of length 1 is
+/// broadcast; errors are located at the element where they happen.
+///
+/// # Errors
+/// [`Error::InvalidColumn`] naming the column when the lengths differ; the first error of
+/// `f`, located with [`Position::Element`].
+pub fn broadcast_map<const K: usize, F>(
+    names: [&str; K],
+    cols: [&[f64]; K],
+    f: F,
+) -> Result<Vec<f64>>
+where
+    F: Fn([f64; K]) -> Result<f64>,
+{
+    let n = cols.iter().map(|c| c.len()).max().unwrap_or(0);
+    for (name, c) in names.iter().zip(cols.iter()) {
+        if c.len() != n && c.len() != 1 {
+            return Err(Error::InvalidColumn {
+                column: (*name).to_owned(),
+                problem: format!(
+                    "has {} values but another argument has {n}; pass arrays of one length \
+                     (or scalars)",
+                    c.len()
+                ),
+            });
+        }
+    }
+    (0..n)
+        .map(|i| {
+            let args: [f64; K] = std::array::from_fn(|k| {
+                if cols[k].len() == 1 {
+                    cols[k][0]
+                } else {
+                    cols[k][i]
+                }
+            });
+            f(args).map_err(|e| e.at(Position::Element(i)))
+        })
+        .collect()
+}
+
+/// A fit as saved in JSON (what [`FitSummary`] holds, with owned names).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FitRecord {
+    pub log_likelihood: f64,
+    pub covariance: Option<Vec<Vec<f64>>>,
+    pub n_customers: f64,
+    pub n_iterations: u64,
+    pub converged: bool,
+}
+
+/// A model as saved in JSON: which model, its parameters by name, the fit if there is one,
+/// the time unit of its rates and the ltvkit version that wrote it. Loading goes through the
+/// model's validating constructor and never executes code.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ModelRecord {
+    pub model: String,
+    pub ltvkit_version: String,
+    pub params: Vec<(String, f64)>,
+    pub unit: Option<String>,
+    pub fit: Option<FitRecord>,
+    /// Model-specific statistics of the fit (e.g. the Gamma-Gamma spend/frequency
+    /// correlation), by name.
+    #[serde(default)]
+    pub diagnostics: Vec<(String, f64)>,
+}
+
+/// What [`ModelRecord::from_json`] returns: parameters (in the requested order), the fit, the
+/// unit and the diagnostics.
+pub type LoadedModel = (
+    Vec<f64>,
+    Option<FitSummary>,
+    Option<String>,
+    Vec<(String, f64)>,
+);
+
+impl ModelRecord {
+    /// The record of a model with parameters `params` named `names`.
+    pub fn new(
+        model: &str,
+        names: &[&str],
+        params: &[f64],
+        unit: Option<String>,
+        fit: Option<&FitSummary>,
+    ) -> Self {
+        ModelRecord {
+            model: model.to_owned(),
+            ltvkit_version: env!("CARGO_PKG_VERSION").to_owned(),
+            params: names
+                .iter()
+                .zip(params)
+                .map(|(n, p)| ((*n).to_owned(), *p))
+                .collect(),
+            unit,
+            fit: fit.map(|f| FitRecord {
+                log_likelihood: f.log_likelihood,
+                covariance: f.covariance.clone(),
+                n_customers: f.n_customers,
+                n_iterations: f.n_iterations,
+                converged: f.converged,
+            }),
+            diagnostics: Vec::new(),
+        }
+    }
+
+    /// JSON text.
+    ///
+    /// # Errors
+    /// [`Error::InvalidParameter`] if a value cannot be written (serde_json rejects NaN).
+    pub fn to_json(&self) -> Result<String> {
+        serde_json::to_string(self)
+            .map_err(|e| Error::param("model", &self.model, format!("cannot be saved: {e}")))
+    }
+
+    /// Reads JSON written by [`ModelRecord::to_json`] for the model `expected`, and returns the
+    /// parameters in the order of `names` and the fit (with `names`).
+    ///
+    /// # Errors
+    /// [`Error::InvalidParameter`] for text that is not such a record, another model, or a
+    /// missing parameter.
+    pub fn from_json(text: &str, expected: &str, names: &[&'static str]) -> Result<LoadedModel> {
+        let rec: ModelRecord = serde_json::from_str(text).map_err(|e| {
+            Error::param(
+                "json",
+                "<text>",
+                format!("is not a saved ltvkit model: {e}; pass the text written by to_json()"),
+            )
+        })?;
+        if rec.model != expected {
+            return Err(Error::param(
+                "json",
+                &rec.model,
+                format!("is a saved {} model, not a {expected} model", rec.model),
+            ));
+        }
+        let params: Vec<f64> = names
+            .iter()
+            .map(|n| {
+                rec.params
+                    .iter()
+                    .find(|(k, _)| k == n)
+                    .map(|(_, v)| *v)
+                    .ok_or_else(|| {
+                        Error::param(n, "missing", "the saved model lacks this parameter")
+                    })
+            })
+            .collect::<Result<_>>()?;
+        let fit = rec.fit.map(|f| FitSummary {
+            names: names.to_vec(),
+            params: params.clone(),
+            log_likelihood: f.log_likelihood,
+            covariance: f.covariance,
+            n_customers: f.n_customers,
+            n_iterations: f.n_iterations,
+            converged: f.converged,
+        });
+        Ok((params, fit, rec.unit, rec.diagnostics))
+    }
 }
 
 /// `Ok(v)` if `v` is finite and > 0, else an [`Error::InvalidParameter`] naming it.

@@ -2,6 +2,7 @@
 
 mod economics;
 mod errors;
+mod models;
 mod numeric;
 
 use pyo3::prelude::*;
@@ -10,5 +11,6 @@ use pyo3::prelude::*;
 fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     economics::register(m)?;
+    models::register(m)?;
     Ok(())
 }

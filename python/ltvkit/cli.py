@@ -1,0 +1,315 @@
+"""The ``ltvkit`` command line: one subcommand per unit-economics function.
+
+Numbers on the command line are read as exact decimals, so results are exact::
+
+    ltvkit simple-ltv --aov 19.99 --frequency 3 --lifespan 2      # 119.94
+    ltvkit channels                     # the bundled example channel table
+    ltvkit channels my_channels.csv --json
+
+Bad input exits with status 1 and a one-line message on stderr; usage errors exit with 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import sys
+from collections.abc import Callable, Sequence
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from ltvkit import economics
+from ltvkit.exceptions import LtvError
+
+__all__ = ["main"]
+
+# subcommand -> (function, [(flag, parameter, required, help)], positional parameters)
+_Param = tuple[str, str, bool, str]
+_COMMANDS: dict[str, tuple[Callable[..., Any], list[_Param], int]] = {
+    "average-order-value": (
+        economics.average_order_value,
+        [
+            ("--revenue", "revenue", True, "revenue of the period"),
+            ("--orders", "orders", True, "purchases in the period"),
+        ],
+        2,
+    ),
+    "purchase-frequency": (
+        economics.purchase_frequency,
+        [
+            ("--orders", "orders", True, "purchases in the period"),
+            ("--customers", "customers", True, "unique customers in the period"),
+        ],
+        2,
+    ),
+    "customer-value": (
+        economics.customer_value,
+        [
+            ("--aov", "average_order_value", True, "average order value"),
+            ("--frequency", "purchase_frequency", True, "purchases per period"),
+        ],
+        2,
+    ),
+    "simple-ltv": (
+        economics.simple_ltv,
+        [
+            ("--aov", "average_order_value", True, "average order value"),
+            ("--frequency", "purchase_frequency", True, "purchases per period"),
+            ("--lifespan", "lifespan", True, "lifespan in periods"),
+            ("--period", "period", False, "unit of frequency and lifespan (default year)"),
+            ("--frequency-period", "frequency_period", False, "unit of the frequency"),
+            ("--lifespan-period", "lifespan_period", False, "unit of the lifespan"),
+        ],
+        3,
+    ),
+    "historical-ltv": (
+        economics.historical_ltv,
+        [
+            ("--revenue", "cohort_revenue", True, "revenue of the cohort over its life"),
+            ("--customers", "cohort_customers", True, "customers in the cohort"),
+        ],
+        2,
+    ),
+    "ltv-multiple": (
+        economics.ltv_multiple_of_first_purchase,
+        [
+            ("--ltv", "ltv", True, "lifetime value"),
+            ("--first-purchase", "first_purchase_value", True, "value of the first purchase"),
+        ],
+        2,
+    ),
+    "subscription-ltv": (
+        economics.subscription_ltv,
+        [
+            ("--arpa", "arpa", True, "average revenue per account per period"),
+            ("--gross-margin", "gross_margin", True, "share of revenue kept, 0..1"),
+            ("--churn", "churn_rate", True, "share of customers lost per period, 0..1"),
+            ("--discount-rate", "discount_rate", False, "discount rate per period"),
+            ("--periods", "periods", False, "horizon in periods (default: unbounded)"),
+        ],
+        3,
+    ),
+    "profit-ltv": (
+        economics.profit_ltv,
+        [
+            ("--first-purchase", "first_purchase", True, "value of the first purchase"),
+            ("--repeat-purchases", "repeat_purchases", True, "number of repeat purchases"),
+            ("--repeat-value", "repeat_value", True, "value of a repeat purchase"),
+            ("--margin", "margin", True, "share of revenue kept, 0..1"),
+            ("--cost-to-serve", "cost_to_serve", False, "cost to serve the customer"),
+        ],
+        4,
+    ),
+    "max-affordable-cac": (
+        economics.max_affordable_cac,
+        [
+            ("--ltv", "ltv", True, "lifetime value"),
+            ("--target-ratio", "target_ratio", False, "target LTV:CAC (default 3)"),
+        ],
+        1,
+    ),
+    "cac": (
+        economics.cac,
+        [
+            ("--spend", "acquisition_spend", True, "acquisition spend"),
+            ("--new-customers", "new_customers", True, "customers won"),
+        ],
+        2,
+    ),
+    "ltv-cac-ratio": (
+        economics.ltv_cac_ratio,
+        [("--ltv", "ltv", True, "lifetime value"), ("--cac", "cac", True, "acquisition cost")],
+        2,
+    ),
+    "cac-payback": (
+        economics.cac_payback_periods,
+        [
+            ("--cac", "cac", True, "acquisition cost"),
+            (
+                "--margin-per-period",
+                "margin_per_period",
+                True,
+                "margin a customer brings per period",
+            ),
+        ],
+        2,
+    ),
+    "churn-rate": (
+        economics.churn_rate,
+        [
+            ("--start", "customers_at_start", True, "customers at the start of the period"),
+            ("--lost", "customers_lost", True, "customers lost during the period"),
+        ],
+        2,
+    ),
+    "retention-rate": (
+        economics.retention_rate,
+        [
+            ("--start", "customers_at_start", True, "customers at the start of the period"),
+            ("--end", "customers_at_end", True, "customers at the end of the period"),
+            ("--new", "new_customers", True, "customers won during the period"),
+        ],
+        3,
+    ),
+    "expected-lifetime": (
+        economics.expected_lifetime,
+        [("--churn", "churn_rate", True, "share of customers lost per period")],
+        1,
+    ),
+    "project-base": (
+        economics.project_customer_base,
+        [
+            ("--new", "new_per_period", True, "customers won each period"),
+            ("--lost", "lost_per_period", False, "customers lost each period"),
+            ("--periods", "periods", True, "periods to project"),
+            ("--start", "start", False, "customers before the first period"),
+            ("--churn", "churn_rate", False, "share of the base lost each period, or --lost"),
+        ],
+        3,
+    ),
+}
+
+_TEXT = {"period", "frequency_period", "lifespan_period"}
+_INT = {"periods"}
+
+
+def _json_value(value: Any) -> str:
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, list):
+        return "[" + ", ".join(_json_value(v) for v in value) + "]"
+    if isinstance(value, dict):
+        items = (f"{json.dumps(str(k))}: {_json_value(v)}" for k, v in value.items())
+        return "{" + ", ".join(items) + "}"
+    return json.dumps(value)
+
+
+def _fmt(value: Any, spec: str) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, (Decimal, float, int)):
+        return format(value, spec)
+    return str(value)
+
+
+def _channel_report(path: str | None, as_json: bool) -> str:
+    from ltvkit import datasets
+
+    if path is None:
+        table: Any = datasets.load_channels("records")
+    else:
+        p = Path(path)
+        if not p.is_file():
+            msg = f"no such channel file: {path}"
+            raise LtvError(msg)
+        with p.open(newline="", encoding="utf-8-sig") as f:
+            table = [
+                {k: (v if k == "channel" or (v or "").strip() else None) for k, v in row.items()}
+                for row in csv.DictReader(f)
+            ]
+        if not table:
+            msg = f"{path} has no rows; it needs a header and one row per channel"
+            raise LtvError(msg)
+    rows = economics.channel_economics(table)
+    if as_json:
+        return _json_value(rows)
+    columns = [
+        ("channel", "channel", ""),
+        ("cac", "CAC", ",.2f"),
+        ("ltv", "LTV", ",.2f"),
+        ("ltv_cac", "LTV:CAC", ".2f"),
+        ("payback_periods", "payback", ".2f"),
+        ("profit_per_customer", "profit/customer", ",.2f"),
+        ("total_profit", "total profit", ",.2f"),
+        ("loses_money", "loses money", ""),
+    ]
+    cells = [[title for _, title, _ in columns]]
+    cells += [[_fmt(r[key], spec) for key, _, spec in columns] for r in rows]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(columns))]
+    lines = [
+        "  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(row, widths)))
+        for row in cells
+    ]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    losers = [r["channel"] for r in rows if r["loses_money"]]
+    lines.append("")
+    lines.append(
+        "channels losing money: "
+        + (", ".join(losers) if losers else "none")
+        + "   (LTV is gross-margin LTV; payback in the unit of frequency and lifespan)"
+    )
+    return "\n".join(lines)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="ltvkit",
+        description="Customer unit economics: LTV, CAC, payback, churn and retention, exact.",
+    )
+    parser.add_argument("--version", action="version", version=f"ltvkit {_version()}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    ch = sub.add_parser("channels", help="economics of each acquisition channel from a CSV")
+    ch.add_argument(
+        "file",
+        nargs="?",
+        help="CSV with channel, spend, new_customers, and ltv or "
+        "aov/frequency/lifespan (default: the bundled example)",
+    )
+    ch.add_argument("--json", action="store_true", help="machine-readable output")
+    for name, (func, params, _) in _COMMANDS.items():
+        doc = (func.__doc__ or "").strip().splitlines()[0]
+        p = sub.add_parser(name, help=doc, description=doc)
+        for flag, dest, required, help_text in params:
+            p.add_argument(flag, dest=dest, required=required, help=help_text)
+        p.add_argument("--json", action="store_true", help="machine-readable output")
+    return parser
+
+
+def _version() -> str:
+    from ltvkit import __version__
+
+    return __version__
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``ltvkit`` command; returns the exit status."""
+    args = _parser().parse_args(argv)
+    try:
+        if args.command == "channels":
+            print(_channel_report(args.file, args.json))
+            return 0
+        func, params, n_positional = _COMMANDS[args.command]
+        values: dict[str, Any] = {}
+        for _, dest, _, _ in params:
+            raw = getattr(args, dest)
+            if raw is None:
+                continue
+            if dest in _INT:
+                try:
+                    values[dest] = int(raw)
+                except ValueError:
+                    msg = f"{dest} is {raw!r}: pass a whole number"
+                    raise LtvError(msg) from None
+            else:
+                values[dest] = raw if dest in _TEXT else raw.strip()
+        names = [dest for _, dest, _, _ in params]
+        positional = [values.pop(n) if n in values else None for n in names[:n_positional]]
+        result = func(*positional, **values)
+    except LtvError as exc:
+        print(f"ltvkit {args.command}: error: {exc}", file=sys.stderr)
+        return 1
+    if args.json:
+        print("{" + f'"function": "{func.__name__}", "result": {_json_value(result)}' + "}")
+    elif isinstance(result, list):
+        print(" ".join(str(v) for v in result))
+    else:
+        print(result)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
