@@ -37,14 +37,18 @@ from ltvkit.exceptions import (
     MissingDependencyError,
 )
 from ltvkit.models import (
+    BetaGeoBetaBinomModel,
     BetaGeoModel,
     GammaGammaModel,
     ModifiedBetaGeoModel,
+    ParetoNBDModel,
+    ShiftedBetaGeoModel,
     customer_lifetime_value,
 )
 
 __all__ = [
     "ArithmeticOverflowError",
+    "BetaGeoBetaBinomModel",
     "BetaGeoModel",
     "ConvergenceError",
     "GammaGammaModel",
@@ -53,6 +57,8 @@ __all__ = [
     "LtvError",
     "MissingDependencyError",
     "ModifiedBetaGeoModel",
+    "ParetoNBDModel",
+    "ShiftedBetaGeoModel",
     "__version__",
     "average_order_value",
     "cac",

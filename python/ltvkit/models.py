@@ -19,17 +19,23 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ltvkit._core import (
+    BetaGeoBetaBinomModel,
     BetaGeoModel,
     GammaGammaModel,
     ModifiedBetaGeoModel,
+    ParetoNBDModel,
+    ShiftedBetaGeoModel,
     customer_lifetime_value,
 )
 from ltvkit.exceptions import InvalidDataError
 
 __all__ = [
+    "BetaGeoBetaBinomModel",
     "BetaGeoModel",
     "GammaGammaModel",
     "ModifiedBetaGeoModel",
+    "ParetoNBDModel",
+    "ShiftedBetaGeoModel",
     "customer_lifetime_value",
 ]
 

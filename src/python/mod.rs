@@ -3,6 +3,7 @@
 mod economics;
 mod errors;
 mod models;
+mod models_b;
 mod numeric;
 
 use pyo3::prelude::*;
@@ -12,5 +13,6 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     economics::register(m)?;
     models::register(m)?;
+    models_b::register(m)?;
     Ok(())
 }

@@ -14,12 +14,12 @@ use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyDict, PyTuple, PyType};
 
 /// One numeric argument: a scalar (broadcast) or a 1-D array (copied once into a Vec).
-struct Arg {
-    values: Vec<f64>,
-    scalar: bool,
+pub(super) struct Arg {
+    pub(super) values: Vec<f64>,
+    pub(super) scalar: bool,
 }
 
-fn arg(name: &str, obj: &Bound<'_, PyAny>) -> PyResult<Arg> {
+pub(super) fn arg(name: &str, obj: &Bound<'_, PyAny>) -> PyResult<Arg> {
     if let Ok(v) = obj.extract::<f64>() {
         return Ok(Arg {
             values: vec![v],
@@ -48,7 +48,11 @@ fn arg(name: &str, obj: &Bound<'_, PyAny>) -> PyResult<Arg> {
 }
 
 /// Returns a float when every input was a scalar, else a numpy array.
-fn out<'py>(py: Python<'py>, values: Vec<f64>, scalar: bool) -> PyResult<Bound<'py, PyAny>> {
+pub(super) fn out<'py>(
+    py: Python<'py>,
+    values: Vec<f64>,
+    scalar: bool,
+) -> PyResult<Bound<'py, PyAny>> {
     if scalar && values.len() == 1 {
         Ok(values[0].into_pyobject(py)?.into_any())
     } else {
@@ -56,19 +60,22 @@ fn out<'py>(py: Python<'py>, values: Vec<f64>, scalar: bool) -> PyResult<Bound<'
     }
 }
 
-fn array_vec(name: &str, obj: &Bound<'_, PyAny>) -> PyResult<Vec<f64>> {
+pub(super) fn array_vec(name: &str, obj: &Bound<'_, PyAny>) -> PyResult<Vec<f64>> {
     let a = arg(name, obj)?;
     Ok(a.values)
 }
 
-fn optional_vec(name: &str, obj: Option<&Bound<'_, PyAny>>) -> PyResult<Option<Vec<f64>>> {
+pub(super) fn optional_vec(
+    name: &str,
+    obj: Option<&Bound<'_, PyAny>>,
+) -> PyResult<Option<Vec<f64>>> {
     obj.filter(|o| !o.is_none())
         .map(|o| array_vec(name, o))
         .transpose()
 }
 
 /// `ltvkit.models._columns`: reads named columns of any frame kind as float arrays.
-fn frame_columns<'py>(
+pub(super) fn frame_columns<'py>(
     py: Python<'py>,
     data: &Bound<'py, PyAny>,
     spec: &[(&str, &[&str])],
@@ -84,7 +91,7 @@ fn frame_columns<'py>(
     res.extract::<Vec<Bound<'py, PyAny>>>()
 }
 
-fn fit_options(
+pub(super) fn fit_options(
     penalizer: f64,
     initial: Option<Vec<f64>>,
     max_iterations: u64,
@@ -103,7 +110,7 @@ fn fit_options(
 }
 
 /// What the Python classes need from a core model.
-trait CoreModel: Sized + Copy + Send + Sync {
+pub(super) trait CoreModel: Sized + Copy + Send + Sync {
     const NAME: &'static str;
     const NAMES: &'static [&'static str];
     fn values(&self) -> Vec<f64>;
@@ -144,7 +151,7 @@ impl CoreModel for GammaGamma {
 }
 
 /// Model-specific fit statistics kept beside the core fit summary (saved in JSON).
-trait Extra: Default + PartialEq + Sized {
+pub(super) trait Extra: Default + PartialEq + Sized {
     fn to_diagnostics(&self) -> Vec<(String, f64)>;
     fn from_diagnostics(d: &[(String, f64)]) -> Self;
 }
@@ -170,16 +177,16 @@ impl Extra for Option<f64> {
 }
 
 /// What `from_json` rebuilds.
-type Loaded<M, E> = (M, Option<FitSummary>, Option<String>, E);
+pub(super) type Loaded<M, E> = (M, Option<FitSummary>, Option<String>, E);
 
 /// Parses saved JSON into a model, its fit, its unit and its extra statistics.
-fn load<M: CoreModel, E: Extra>(text: &str) -> PyResult<Loaded<M, E>> {
+pub(super) fn load<M: CoreModel, E: Extra>(text: &str) -> PyResult<Loaded<M, E>> {
     let (params, fit, unit, diag) = py_result(ModelRecord::from_json(text, M::NAME, M::NAMES))?;
     let model = py_result(M::from_values(&params))?;
     Ok((model, fit, unit, E::from_diagnostics(&diag)))
 }
 
-fn dump<M: CoreModel, E: Extra>(
+pub(super) fn dump<M: CoreModel, E: Extra>(
     model: &M,
     fit: Option<&FitSummary>,
     unit: Option<&str>,
@@ -381,9 +388,12 @@ macro_rules! model_class {
     };
 }
 
+/// The class machinery, shared with the part B models (`super::models_b`).
+pub(super) use model_class;
+
 /// Fits one of the BG/NBD family from a frame or arrays.
 #[allow(clippy::too_many_arguments)]
-fn rfm_from_args<'py>(
+pub(super) fn rfm_from_args<'py>(
     py: Python<'py>,
     data: Option<&Bound<'py, PyAny>>,
     frequency: Option<&Bound<'py, PyAny>>,
