@@ -11,7 +11,7 @@ use super::sampling::Rng;
 use super::{fit_log_params, positive, Fit, FitOptions, RfmData};
 use crate::dual::{log_add_exp, Dual, Real};
 use crate::error::{Error, Position, Result};
-use crate::special::{ln_hyp2f1, upper_gamma};
+use crate::special::{ln_hyp2f1, upper_gamma_scaled};
 
 /// A Pareto/NBD model: r, alpha (purchase rate ~ Gamma(r, alpha), alpha in the data's time
 /// unit) and s, beta (dropout rate ~ Gamma(s, beta), beta in the data's time unit).
@@ -292,6 +292,7 @@ impl ParetoNbd {
     /// DERT = ∫_0^∞ E[transaction rate at T+τ | x, t_x, T] e^(−δτ) dτ
     ///      = P(alive) (r+x)/(α+T) ∫_0^∞ ((β+T)/(β+T+τ))^s e^(−δτ) dτ
     ///      = P(alive) (r+x)/(α+T) (β+T) e^z z^(s−1) Γ(1−s, z),     z = δ(β+T)
+    /// (e^z z^(s−1) Γ(1−s, z) is the scaled incomplete gamma, finite for any z > 0)
     /// ```
     /// which is FHL 2005's α^r β^s δ^(s−1) Γ(r+x+1) Ψ(s, s; δ(β+T)) / (Γ(r) (α+T)^(r+x+1) L)
     /// with Ψ(s, s; z) = e^z Γ(1−s, z) (DLMF 8.5.3).
@@ -313,8 +314,7 @@ impl ParetoNbd {
         let alive = self.p_alive(x, t_x, big_t)?;
         let b = self.beta + big_t;
         let z = delta * b;
-        let g = upper_gamma(1.0 - self.s, z)?;
-        let integral = b * (z + (self.s - 1.0) * z.ln() + g.ln()).exp();
+        let integral = b * upper_gamma_scaled(1.0 - self.s, z)?;
         let v = alive * (self.r + x) / (self.alpha + big_t) * integral;
         if v.is_finite() {
             Ok(v)
@@ -457,6 +457,15 @@ mod tests {
             }
         }
         assert_eq!(m.p_alive(0.0, 0.0, 1e-300).unwrap(), 1.0);
+        // a very high discount rate: DERT → (current rate)/δ, the correction being s/(δ(β+T))
+        // = 1.2e-3 here (the integral's expansion by hand); Γ(1−s, z) itself underflows at z=505
+        let rate = m.p_alive(2.0, 30.43, 38.86).unwrap() * (CDNOW[0] + 2.0) / (CDNOW[1] + 38.86);
+        let dert = m.dert(10.0, 2.0, 30.43, 38.86).unwrap();
+        assert!(
+            (dert * 10.0 / rate - 1.0).abs() < 2e-3,
+            "{dert} vs {}",
+            rate / 10.0
+        );
         assert!(m.dert(0.0, 1.0, 1.0, 2.0).is_err());
         assert!(ParetoNbd::new(0.0, 1.0, 1.0, 1.0).is_err());
         assert!(m.log_likelihood_one(1.0, 5.0, 4.0).is_err());

@@ -78,9 +78,17 @@ def main() -> None:
         w.writerow(["region", "a", "b", "c", "z", "value", "ln_abs_value"])
         for region, a, b, c, z in cases():
             v = mpmath.hyp2f1(mpmath.mpf(a), mpmath.mpf(b), mpmath.mpf(c), mpmath.mpf(z))
+            ln_abs = mpmath.log(abs(v))
             w.writerow(
-                [region, repr(a), repr(b), repr(c), repr(z), mpmath.nstr(v, 20)]
-                + [mpmath.nstr(mpmath.log(abs(v)), 20)]
+                [
+                    region,
+                    repr(a),
+                    repr(b),
+                    repr(c),
+                    repr(z),
+                    mpmath.nstr(v, 20),
+                    mpmath.nstr(ln_abs, 20),
+                ]
             )
 
 

@@ -64,21 +64,36 @@ def row(r, a, s, b, x, tx, t):
     return ll, p_alive, cond, dert
 
 
+def new_customer(r, a, s, b):
+    r, a, s, b = map(mp.mpf, (r, a, s, b))
+    return r / a * mp.quad(lambda u: (b / (b + u)) ** s, [0, HORIZON])
+
+
 def main() -> None:
     with OUT.open("w", newline="") as f:
         w = csv.writer(f, lineterminator="\n")
         w.writerow(
-            ["params", "r", "alpha", "s", "beta", "x", "t_x", "T", "log_likelihood",
-             "p_alive", "expected_39", "dert", "new_customer_39"]
+            [
+                "params",
+                "r",
+                "alpha",
+                "s",
+                "beta",
+                "x",
+                "t_x",
+                "T",
+                "log_likelihood",
+                "p_alive",
+                "expected_39",
+                "dert",
+                "new_customer_39",
+            ]
         )
         for name, (r, a, s, b) in PARAMS.items():
-            new = mp.mpf(r) / a * mp.quad(lambda u: (b / (b + u)) ** mp.mpf(s), [0, HORIZON])
+            new = new_customer(r, a, s, b)
             for x, tx, t in CUSTOMERS:
                 vals = row(r, a, s, b, x, tx, t)
-                w.writerow(
-                    [name, r, a, s, b, x, tx, t]
-                    + [mp.nstr(v, 17) for v in (*vals, new)]
-                )
+                w.writerow([name, r, a, s, b, x, tx, t] + [mp.nstr(v, 17) for v in (*vals, new)])
 
 
 if __name__ == "__main__":
