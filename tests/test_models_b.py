@@ -131,9 +131,10 @@ def test_pareto_nbd_vectorised_and_scalar() -> None:
 
 def test_pareto_nbd_bad_input_names_position() -> None:
     m = ParetoNBDModel(0.553, 10.578, 0.606, 11.669)
-    with pytest.raises(ltvkit.InvalidDataError) as err:
+    with pytest.raises(ltvkit.InvalidInputError) as err:
         m.p_alive([1.0, 2.0], [5.0, 50.0], [38.0, 38.0])
-    assert "recency" in str(err.value)
+    assert err.value.parameter == "recency"
+    assert err.value.position == 1
     with pytest.raises(ltvkit.InvalidInputError) as err:
         ParetoNBDModel(0.5, -1.0, 1.0, 1.0)
     assert err.value.parameter == "alpha"
