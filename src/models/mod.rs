@@ -660,6 +660,18 @@ mod tests {
     }
 
     #[test]
+    fn model_record_round_trips_floats_exactly() {
+        // Values whose shortest decimal forms need all 17 digits.
+        let p = [0.1 + 0.2, 1.0 / 3.0, 4.413_511_234_567_891];
+        let rec = ModelRecord::new("M", &["a", "b", "c"], &p, Some("week".into()), None);
+        let (back, fit, unit, _) =
+            ModelRecord::from_json(&rec.to_json().unwrap(), "M", &["a", "b", "c"]).unwrap();
+        assert_eq!(back, p.to_vec());
+        assert!(fit.is_none());
+        assert_eq!(unit.as_deref(), Some("week"));
+    }
+
+    #[test]
     fn fit_log_params_recovers_exponential_mle_by_hand() {
         // n iid Exponential(rate) observations with sum S: MLE rate = n / S, and the observed
         // information gives Var(rate) = rate^2 / n (hand calculation).
