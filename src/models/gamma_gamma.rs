@@ -9,7 +9,7 @@
 use statrs::function::gamma::{digamma, ln_gamma};
 
 use super::sampling::Rng;
-use super::{fit_log_params, positive, Fit, FitOptions};
+use super::{fit_log_params, positive, Fit, FitOptions, WeightsByValue};
 use crate::error::{Error, Position, Result};
 
 /// A Gamma-Gamma spend model with shape p, and q, gamma for the heterogeneity of the rate.
@@ -178,20 +178,33 @@ impl GammaGamma {
     /// # References
     /// Fader & Hardie (2013), note 025, eq. (1); FHL 2005 JMR, eq. (3).
     pub fn log_likelihood_and_gradient(&self, x: f64, m: f64) -> (f64, [f64; 3]) {
+        let (lx, dx) = self.frequency_terms(x);
+        let (lr, dr) = self.row_terms(x, m);
+        (lx + lr, std::array::from_fn(|k| dx[k] + dr[k]))
+    }
+
+    /// `lnG(px+q) - lnG(px) - lnG(q) + q ln(gamma) + px ln(x)` (x only) and its gradient:
+    /// once per distinct frequency during a fit.
+    fn frequency_terms(&self, x: f64) -> (f64, [f64; 3]) {
+        let GammaGamma { p, q, gamma } = *self;
+        let px = p * x;
+        let ll = ln_gamma(px + q) - ln_gamma(px) - ln_gamma(q) + q * gamma.ln() + px * x.ln();
+        let dpq = digamma(px + q);
+        let d = [
+            x * (dpq - digamma(px) + x.ln()),
+            dpq - digamma(q) + gamma.ln(),
+            q / gamma,
+        ];
+        (ll, d)
+    }
+
+    /// `(px-1) ln(m) - (px+q) ln(gamma + m x)` and its gradient.
+    fn row_terms(&self, x: f64, m: f64) -> (f64, [f64; 3]) {
         let GammaGamma { p, q, gamma } = *self;
         let px = p * x;
         let lg = (gamma + m * x).ln();
-        let ll = ln_gamma(px + q) - ln_gamma(px) - ln_gamma(q)
-            + q * gamma.ln()
-            + (px - 1.0) * m.ln()
-            + px * x.ln()
-            - (px + q) * lg;
-        let dpq = digamma(px + q);
-        let d = [
-            x * (dpq - digamma(px) + m.ln() + x.ln() - lg),
-            dpq - digamma(q) + gamma.ln() - lg,
-            q / gamma - (px + q) / (gamma + m * x),
-        ];
+        let ll = (px - 1.0) * m.ln() - (px + q) * lg;
+        let d = [x * (m.ln() - lg), -lg, -(px + q) / (gamma + m * x)];
         (ll, d)
     }
 
@@ -216,6 +229,7 @@ impl GammaGamma {
         let n = data.n_customers();
         let mean = data.m.iter().zip(&data.w).map(|(m, w)| m * w).sum::<f64>() / n;
         let x0 = [1.0, 2.0, mean];
+        let by_x = WeightsByValue::new(&data.x, &data.w);
         let nll = |theta: &[f64]| {
             let pr: Vec<f64> = theta.iter().map(|t| t.exp()).collect();
             let model = GammaGamma {
@@ -225,8 +239,15 @@ impl GammaGamma {
             };
             let mut ll = 0.0;
             let mut g = [0.0; 3];
+            for (xv, wv) in by_x.values.iter().zip(&by_x.weights) {
+                let (li, gi) = model.frequency_terms(*xv);
+                ll += wv * li;
+                for k in 0..3 {
+                    g[k] += wv * gi[k];
+                }
+            }
             for i in 0..data.x.len() {
-                let (li, gi) = model.log_likelihood_and_gradient(data.x[i], data.m[i]);
+                let (li, gi) = model.row_terms(data.x[i], data.m[i]);
                 ll += data.w[i] * li;
                 for k in 0..3 {
                     g[k] += data.w[i] * gi[k];

@@ -613,6 +613,37 @@ impl ModelRecord {
     }
 }
 
+/// Distinct values of a column with their total weights: likelihood terms that depend on the
+/// frequency alone are computed once per distinct frequency.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WeightsByValue {
+    pub values: Vec<f64>,
+    pub weights: Vec<f64>,
+}
+
+impl WeightsByValue {
+    /// Groups `values` (bitwise equal after normalising -0.0) and adds their `weights`.
+    pub fn new(values: &[f64], weights: &[f64]) -> Self {
+        let mut index: HashMap<u64, usize> = HashMap::new();
+        let mut out = WeightsByValue {
+            values: Vec::new(),
+            weights: Vec::new(),
+        };
+        for (v, w) in values.iter().zip(weights) {
+            let key = (v + 0.0).to_bits();
+            match index.get(&key) {
+                Some(&j) => out.weights[j] += w,
+                None => {
+                    index.insert(key, out.values.len());
+                    out.values.push(*v);
+                    out.weights.push(*w);
+                }
+            }
+        }
+        out
+    }
+}
+
 /// `Ok(v)` if `v` is finite and > 0, else an [`Error::InvalidParameter`] naming it.
 pub fn positive(name: &str, v: f64) -> Result<f64> {
     if v.is_finite() && v > 0.0 {
@@ -660,6 +691,18 @@ mod tests {
         assert_eq!(c.x, vec![0.0, 1.0]);
         assert_eq!(c.w, vec![4.0, 2.5]);
         assert!((c.n_customers() - 6.5).abs() < 1e-12);
+    }
+
+    #[test]
+    fn model_record_round_trips_floats_exactly() {
+        // Values whose shortest decimal forms need all 17 digits.
+        let p = [0.1 + 0.2, 1.0 / 3.0, 4.413_511_234_567_891];
+        let rec = ModelRecord::new("M", &["a", "b", "c"], &p, Some("week".into()), None);
+        let (back, fit, unit, _) =
+            ModelRecord::from_json(&rec.to_json().unwrap(), "M", &["a", "b", "c"]).unwrap();
+        assert_eq!(back, p.to_vec());
+        assert!(fit.is_none());
+        assert_eq!(unit.as_deref(), Some("week"));
     }
 
     #[test]

@@ -11,7 +11,7 @@ use statrs::function::gamma::{digamma, ln_gamma};
 use super::beta_geo::{check_customer, check_horizon, log_add_exp, BETA_GEO_PARAMS};
 use super::hyp2f1::ln_hyp2f1_series;
 use super::sampling::Rng;
-use super::{fit_log_params, positive, Fit, FitOptions, RfmData};
+use super::{fit_log_params, positive, Fit, FitOptions, RfmData, WeightsByValue};
 use crate::error::{Error, Position, Result};
 
 /// An MBG/NBD model with parameters r, alpha (purchase rate Gamma(r, alpha)) and a, b (dropout
@@ -57,17 +57,30 @@ impl ModifiedBetaGeo {
     /// # References
     /// BDF 2007, eq. (3); lifetimes' `ModifiedBetaGeoFitter` (same log form).
     pub fn log_likelihood_and_gradient(&self, x: f64, t_x: f64, t: f64) -> (f64, [f64; 4]) {
+        let (lx, dx) = self.frequency_terms(x);
+        let (lr, dr) = self.row_terms(x, t_x, t);
+        (lx + lr, std::array::from_fn(|k| dx[k] + dr[k]))
+    }
+
+    /// `A1 + A2` (x only) and its gradient: once per distinct frequency during a fit.
+    fn frequency_terms(&self, x: f64) -> (f64, [f64; 4]) {
         let ModifiedBetaGeo { r, alpha, a, b } = *self;
         let a1 = ln_gamma(r + x) - ln_gamma(r) + r * alpha.ln();
         let a2 = ln_gamma(a + b) + ln_gamma(b + x + 1.0) - ln_gamma(b) - ln_gamma(a + b + x + 1.0);
-        let a3 = -(r + x) * (alpha + t).ln();
-        let a4 = a.ln() - (b + x).ln() - (r + x) * (alpha + t_x).ln();
-        let mut d = [
+        let d = [
             digamma(r + x) - digamma(r) + alpha.ln(),
             r / alpha,
             digamma(a + b) - digamma(a + b + x + 1.0),
             digamma(a + b) + digamma(b + x + 1.0) - digamma(b) - digamma(a + b + x + 1.0),
         ];
+        (a1 + a2, d)
+    }
+
+    /// `ln(e^A3 + e^A4)` and its gradient.
+    fn row_terms(&self, x: f64, t_x: f64, t: f64) -> (f64, [f64; 4]) {
+        let ModifiedBetaGeo { r, alpha, a, b } = *self;
+        let a3 = -(r + x) * (alpha + t).ln();
+        let a4 = a.ln() - (b + x).ln() - (r + x) * (alpha + t_x).ln();
         let d3 = [-(alpha + t).ln(), -(r + x) / (alpha + t), 0.0, 0.0];
         let d4 = [
             -(alpha + t_x).ln(),
@@ -77,10 +90,7 @@ impl ModifiedBetaGeo {
         ];
         let l = log_add_exp(a3, a4);
         let (w3, w4) = ((a3 - l).exp(), (a4 - l).exp());
-        for k in 0..4 {
-            d[k] += w3 * d3[k] + w4 * d4[k];
-        }
-        (a1 + a2 + l, d)
+        (l, std::array::from_fn(|k| w3 * d3[k] + w4 * d4[k]))
     }
 
     /// Total (weighted) log-likelihood of the data.
@@ -108,6 +118,7 @@ impl ModifiedBetaGeo {
             .sum::<f64>()
             / n;
         let x0 = [1.0, (mean_t / mean_x).max(1e-6), 1.0, 1.0];
+        let by_x = WeightsByValue::new(&data.x, &data.w);
         let nll = |theta: &[f64]| {
             let p: Vec<f64> = theta.iter().map(|t| t.exp()).collect();
             let m = ModifiedBetaGeo {
@@ -118,8 +129,16 @@ impl ModifiedBetaGeo {
             };
             let mut ll = 0.0;
             let mut g = [0.0; 4];
+            // Terms in x alone once per distinct frequency, weighted by its customer count.
+            for (xv, wv) in by_x.values.iter().zip(&by_x.weights) {
+                let (li, gi) = m.frequency_terms(*xv);
+                ll += wv * li;
+                for k in 0..4 {
+                    g[k] += wv * gi[k];
+                }
+            }
             for i in 0..data.len() {
-                let (li, gi) = m.log_likelihood_and_gradient(data.x[i], data.t_x[i], data.t[i]);
+                let (li, gi) = m.row_terms(data.x[i], data.t_x[i], data.t[i]);
                 ll += data.w[i] * li;
                 for k in 0..4 {
                     g[k] += data.w[i] * gi[k];

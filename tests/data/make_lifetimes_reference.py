@@ -21,11 +21,6 @@ from __future__ import annotations
 import json
 import pathlib
 
-import lifetimes
-import numpy as np
-import pandas as pd
-from lifetimes import BetaGeoFitter, GammaGammaFitter, ModifiedBetaGeoFitter
-
 __all__: list[str] = []
 
 HERE = pathlib.Path(__file__).parent
@@ -33,6 +28,12 @@ HORIZON = 39.0
 
 
 def main() -> None:
+    # Imported here so that collecting this file (pytest --doctest-modules) needs no lifetimes.
+    import lifetimes
+    import numpy as np
+    import pandas as pd
+    from lifetimes import BetaGeoFitter, GammaGammaFitter, ModifiedBetaGeoFitter
+
     df = pd.read_csv(HERE / "cdnow_summary_monetary.csv")
     x, tx, big_t, zbar = df["x"], df["t_x"], df["T"], df["zbar"]
 
