@@ -32,10 +32,6 @@ pub trait Real:
     fn exp_m1(self) -> Self;
     /// ln |Γ(x)|, for any x that is not a non-positive integer.
     fn ln_gamma(self) -> Self;
-    /// `self` to a real power, `self` > 0.
-    fn powr(self, p: Self) -> Self {
-        (self.ln() * p).exp()
-    }
     /// `false` if the value or any derivative is NaN or infinite.
     fn all_finite(self) -> bool;
 }
@@ -112,10 +108,6 @@ impl Real for f64 {
     #[inline]
     fn ln_gamma(self) -> Self {
         ln_gamma_abs(self)
-    }
-    #[inline]
-    fn powr(self, p: Self) -> Self {
-        self.powf(p)
     }
     #[inline]
     fn all_finite(self) -> bool {
