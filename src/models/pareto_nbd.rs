@@ -375,10 +375,44 @@ impl ParetoNbd {
     }
 }
 
+/// Pareto/NBD as the transaction model of [`crate::models::customer_lifetime_value`].
+impl super::TransactionModel for ParetoNbd {
+    fn conditional_expected_purchases(&self, t: f64, x: f64, t_x: f64, big_t: f64) -> Result<f64> {
+        ParetoNbd::conditional_expected_purchases(self, t, x, t_x, big_t)
+    }
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
+    use crate::models::{customer_lifetime_value, ClvCustomers, GammaGamma};
+
+    /// CLV over 12 periods of 4 weeks with a Gamma-Gamma spend model: the discounted sum of
+    /// per-period expected purchases times expected spend, written out here.
+    #[test]
+    fn clv_with_pareto_nbd_is_the_discounted_sum() {
+        let m = ParetoNbd::new(CDNOW[0], CDNOW[1], CDNOW[2], CDNOW[3]).unwrap();
+        let gg = GammaGamma::new(6.25, 3.74, 15.44).unwrap();
+        let (x, t_x, t, spend) = (2.0, 30.43, 38.86, 22.35);
+        let customers = ClvCustomers {
+            x: &[x],
+            t_x: &[t_x],
+            t: &[t],
+            m: &[spend],
+        };
+        let got = customer_lifetime_value(&m, &gg, customers, 4.0, 12, 0.01, 0.3, false)
+            .unwrap()
+            .value[0];
+        let per_purchase = 0.3 * gg.conditional_expected_spend(x, spend).unwrap();
+        let mut want = 0.0;
+        for k in 1..=12 {
+            let kf = k as f64;
+            let e = |h: f64| m.conditional_expected_purchases(h, x, t_x, t).unwrap();
+            want += per_purchase * (e(4.0 * kf) - e(4.0 * (kf - 1.0))) / 1.01_f64.powi(k);
+        }
+        assert!((got - want).abs() < 1e-12 * want, "{got} vs {want}");
+    }
 
     const CDNOW: [f64; 4] = [0.553, 10.578, 0.606, 11.669];
 
