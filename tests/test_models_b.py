@@ -419,3 +419,19 @@ def test_sbg_standard_errors_match_scipy_hessian() -> None:
     want = _numeric_standard_errors(ll, params, 1e-4)
     got = np.array([fit.standard_errors["gamma"], fit.standard_errors["delta"]])
     np.testing.assert_allclose(got, want, rtol=SE_REL_TOL)
+
+
+def test_bg_bb_probability_of_purchases() -> None:
+    special = pytest.importorskip("scipy.special")
+    a, b, g, d = 1.204, 0.750, 0.657, 2.783
+    m = BetaGeoBetaBinomModel(a, b, g, d)
+    p = m.probability_of_purchases(np.arange(7.0), 6)
+    assert p.sum() == pytest.approx(1.0, rel=1e-13)
+    # x = 0 by hand: never bought while alive, alive throughout or dead after i opportunities
+    bl = special.betaln
+    want = math.exp(bl(a, b + 6) - bl(a, b) + bl(g, d + 6) - bl(g, d)) + sum(
+        math.exp(bl(a, b + i) - bl(a, b) + bl(g + 1, d + i) - bl(g, d)) for i in range(6)
+    )
+    assert p[0] == pytest.approx(want, rel=1e-12)
+    with pytest.raises(ltvkit.InvalidInputError):
+        m.probability_of_purchases(7, 6)

@@ -234,6 +234,44 @@ impl BetaGeoBetaBinom {
         Ok((self.ln_ratio(x, n - x, 0.0, n + 1.0) - ll).exp().min(1.0))
     }
 
+    /// Probability that a new customer makes exactly x transactions in its first n
+    /// opportunities.
+    ///
+    /// # Formula
+    /// ```text
+    /// P(X(n) = x) = C(n, x) B(α+x, β+n−x)/B(α,β) · B(γ, δ+n)/B(γ,δ)
+    ///             + Σ_{i=x}^{n−1} C(i, x) B(α+x, β+i−x)/B(α,β) · B(γ+1, δ+i)/B(γ,δ)
+    /// ```
+    /// (alive throughout, or dead at the start of opportunity i + 1 after x transactions in the
+    /// first i).
+    ///
+    /// # Errors
+    /// If n or x is not a whole number >= 0, or x > n.
+    ///
+    /// # References
+    /// FHS 2010, eq. (6).
+    pub fn probability_of_purchases(&self, x: f64, n: f64) -> Result<f64> {
+        check_periods("n", n)?;
+        check_periods("x", x)?;
+        if x > n {
+            return Err(Error::param(
+                "x",
+                x,
+                format!("at most one transaction per opportunity: x cannot exceed n = {n}"),
+            ));
+        }
+        let ln_choose = |m: f64, k: f64| {
+            Real::ln_gamma(m + 1.0) - Real::ln_gamma(k + 1.0) - Real::ln_gamma(m - k + 1.0)
+        };
+        let mut acc = ln_choose(n, x) + self.ln_ratio(x, n - x, 0.0, n);
+        let mut i = x;
+        while i < n {
+            acc = log_add_exp(acc, ln_choose(i, x) + self.ln_ratio(x, i - x, 1.0, i));
+            i += 1.0;
+        }
+        Ok(acc.exp())
+    }
+
     /// Expected number of transactions of a new customer in its first n opportunities.
     ///
     /// # Formula
@@ -433,6 +471,33 @@ mod tests {
             }
         }
         assert!((total - 1.0).abs() < 1e-13, "{total}");
+    }
+
+    /// P(X(n) = x) against the likelihoods of all purchase strings of a new customer grouped
+    /// by x (enumeration by hand), and summing to 1 over x.
+    #[test]
+    fn probability_of_purchases_by_enumeration() {
+        let m = model(DONATIONS);
+        let n = 6u64;
+        let mut by_x = vec![0.0; n as usize + 1];
+        by_x[0] = m.log_likelihood_one(0.0, 0.0, n as f64).unwrap().exp();
+        for tx in 1..=n {
+            for x in 1..=tx {
+                let strings = binomial(tx - 1, x - 1) as f64;
+                by_x[x as usize] += strings
+                    * m.log_likelihood_one(x as f64, tx as f64, n as f64)
+                        .unwrap()
+                        .exp();
+            }
+        }
+        let mut total = 0.0;
+        for (x, want) in by_x.iter().enumerate() {
+            let got = m.probability_of_purchases(x as f64, n as f64).unwrap();
+            assert!((got - want).abs() < 1e-13, "x={x}: {got} vs {want}");
+            total += got;
+        }
+        assert!((total - 1.0).abs() < 1e-13);
+        assert!(m.probability_of_purchases(7.0, 6.0).is_err());
     }
 
     fn binomial(n: u64, k: u64) -> u64 {

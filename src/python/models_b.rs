@@ -420,6 +420,20 @@ model_class!(PyBetaGeoBetaBinom, BetaGeoBetaBinom, {
         vectorised(py, ["n"], [n], |[n]| m.expected_purchases_new(n))
     }
 
+    /// Probability that a new customer makes exactly ``x`` transactions in its first ``n``
+    /// opportunities (Fader, Hardie & Shang 2010, eq. 6).
+    fn probability_of_purchases<'py>(
+        &self,
+        py: Python<'py>,
+        x: &Bound<'py, PyAny>,
+        n: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let m = self.model;
+        vectorised(py, ["x", "n"], [x, n], |[x, n]| {
+            m.probability_of_purchases(x, n)
+        })
+    }
+
     /// Expected transactions in the next ``n_star`` opportunities of customers with history
     /// (frequency, recency, periods) (Fader, Hardie & Shang 2010, eq. 13).
     fn conditional_expected_purchases<'py>(
