@@ -19,6 +19,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from ltvkit import BetaGeoBetaBinomModel, ParetoNBDModel, ShiftedBetaGeoModel
+from scipy import special
 
 DATA = pathlib.Path(__file__).parent / "data"
 # The papers print estimates to 3 decimals: half a unit of the last digit.
@@ -78,9 +79,10 @@ def test_pareto_nbd_fit_matches_fader_hardie_lee_2005(pnbd_fit: ParetoNBDModel) 
 
 
 def test_pareto_nbd_fit_from_frames(cdnow: dict[str, np.ndarray]) -> None:
-    pd = pytest.importorskip("pandas")
-    pl = pytest.importorskip("polars")
-    pa = pytest.importorskip("pyarrow")
+    import pandas as pd
+    import polars as pl
+    import pyarrow as pa
+
     cols = {"frequency": cdnow["x"], "recency": cdnow["t_x"], "T": cdnow["T_cal"]}
     want = ParetoNBDModel.fit(cols).params
     for frame in (pd.DataFrame(cols), pl.DataFrame(cols), pa.table(cols)):
@@ -173,7 +175,6 @@ def test_bg_bb_fit_matches_fader_hardie_shang_2010(bgbb_fit: BetaGeoBetaBinomMod
 
 def test_bg_bb_predictions_against_scipy_sums(donations: dict[str, np.ndarray]) -> None:
     """E[X(n, n+n*)] and DERT as the sums that define them, with scipy's betaln."""
-    special = pytest.importorskip("scipy.special")
     a, b, g, d = 1.204, 0.750, 0.657, 2.783
     m = BetaGeoBetaBinomModel(a, b, g, d)
     x, tx, n = 3.0, 5.0, 6.0
@@ -349,24 +350,29 @@ def _numeric_standard_errors(ll, params: np.ndarray, rel_step: float) -> np.ndar
 SE_REL_TOL = 1e-4
 
 
+def _pareto_nbd_ll_scipy(p: np.ndarray, x: np.ndarray, tx: np.ndarray, t: np.ndarray) -> float:
+    """lifetimes' form of the Pareto/NBD log-likelihood (Fader & Hardie 2005 note), with
+    scipy's hyp2f1: an implementation independent of ltvkit's."""
+    r, alpha, s, beta = p
+    big, b = (alpha, s + 1) if alpha >= beta else (beta, r + x)
+    rsx = r + s + x
+    z = abs(alpha - beta)
+    a0 = (
+        special.hyp2f1(rsx, b, rsx + 1, z / (big + tx)) / (big + tx) ** rsx
+        - special.hyp2f1(rsx, b, rsx + 1, z / (big + t)) / (big + t) ** rsx
+    )
+    front = special.gammaln(r + x) - special.gammaln(r) + r * np.log(alpha) + s * np.log(beta)
+    alive = (alpha + t) ** -(r + x) * (beta + t) ** -s
+    return float(np.sum(front + np.log(alive + s / rsx * a0)))
+
+
 def test_pareto_nbd_standard_errors_match_scipy_hessian(
     pnbd_fit: ParetoNBDModel, cdnow: dict[str, np.ndarray]
 ) -> None:
-    special = pytest.importorskip("scipy.special")
     x, tx, t = cdnow["x"], cdnow["t_x"], cdnow["T_cal"]
 
     def ll(p: np.ndarray) -> float:
-        # lifetimes' form of the likelihood (Fader & Hardie 2005 note), with scipy's hyp2f1
-        r, alpha, s, beta = p
-        big, b = (alpha, s + 1) if alpha >= beta else (beta, r + x)
-        rsx = r + s + x
-        a0 = (
-            special.hyp2f1(rsx, b, rsx + 1, abs(alpha - beta) / (big + tx)) / (big + tx) ** rsx
-            - special.hyp2f1(rsx, b, rsx + 1, abs(alpha - beta) / (big + t)) / (big + t) ** rsx
-        )
-        front = special.gammaln(r + x) - special.gammaln(r) + r * np.log(alpha) + s * np.log(beta)
-        alive = (alpha + t) ** -(r + x) * (beta + t) ** -s
-        return float(np.sum(front + np.log(alive + s / rsx * a0)))
+        return _pareto_nbd_ll_scipy(p, x, tx, t)
 
     params = np.array([pnbd_fit.params[n] for n in ("r", "alpha", "s", "beta")])
     assert ll(params) == pytest.approx(pnbd_fit.log_likelihood, rel=1e-10)
@@ -378,7 +384,6 @@ def test_pareto_nbd_standard_errors_match_scipy_hessian(
 def test_bg_bb_standard_errors_match_scipy_hessian(
     bgbb_fit: BetaGeoBetaBinomModel, donations: dict[str, np.ndarray]
 ) -> None:
-    special = pytest.importorskip("scipy.special")
     x, tx, n, w = (donations[c] for c in ("frequency", "recency", "periods", "weights"))
     bl = special.betaln
 
@@ -403,7 +408,6 @@ def test_bg_bb_standard_errors_match_scipy_hessian(
 
 
 def test_sbg_standard_errors_match_scipy_hessian() -> None:
-    special = pytest.importorskip("scipy.special")
     survivors = np.array([1000, 631, 468, 382, 326, 289, 262, 241], dtype=float)
     fit = ShiftedBetaGeoModel.fit(survivors, tolerance=TIGHT)
     lost = -np.diff(survivors)
@@ -422,7 +426,6 @@ def test_sbg_standard_errors_match_scipy_hessian() -> None:
 
 
 def test_bg_bb_probability_of_purchases() -> None:
-    special = pytest.importorskip("scipy.special")
     a, b, g, d = 1.204, 0.750, 0.657, 2.783
     m = BetaGeoBetaBinomModel(a, b, g, d)
     p = m.probability_of_purchases(np.arange(7.0), 6)
@@ -435,3 +438,55 @@ def test_bg_bb_probability_of_purchases() -> None:
     assert p[0] == pytest.approx(want, rel=1e-12)
     with pytest.raises(ltvkit.InvalidInputError):
         m.probability_of_purchases(7, 6)
+
+
+# lifetimes 0.11.3 evaluates the same formulas (scipy's hyp2f1/betaln): only rounding differs.
+LIFETIMES_REL_TOL = 1e-8
+
+
+@pytest.fixture(scope="module")
+def lifetimes_b() -> dict:
+    import json
+
+    return json.loads((DATA / "lifetimes_reference_b.json").read_text())
+
+
+def test_pareto_nbd_matches_lifetimes(lifetimes_b: dict) -> None:
+    """tests/data/make_lifetimes_reference_b.py: lifetimes' fit of the rounded CDNOW file and
+    its predictions at its own parameters."""
+    ref = lifetimes_b["pareto_nbd"]
+    m = ParetoNBDModel(**ref["params"])
+    for t, want in ref["expected_purchases"].items():
+        assert m.expected_purchases(float(t)) == pytest.approx(want, rel=LIFETIMES_REL_TOL)
+    c = _csv("lifetimes_reference_b_customers.csv")
+    np.testing.assert_allclose(
+        m.p_alive(c["x"], c["t_x"], c["T"]), c["p_alive"], rtol=LIFETIMES_REL_TOL
+    )
+    np.testing.assert_allclose(
+        m.conditional_expected_purchases(39.0, c["x"], c["t_x"], c["T"]),
+        c["expected_39"],
+        rtol=LIFETIMES_REL_TOL,
+    )
+    # ltvkit's optimum is at least as good as lifetimes' on the same data
+    ours = ParetoNBDModel.fit(c, tolerance=TIGHT)
+    theirs = _pareto_nbd_ll_scipy(np.array(list(ref["params"].values())), c["x"], c["t_x"], c["T"])
+    assert ours.log_likelihood >= theirs - 1e-6
+
+
+def test_bg_bb_matches_lifetimes(lifetimes_b: dict) -> None:
+    ref = lifetimes_b["bg_bb"]
+    m = BetaGeoBetaBinomModel(**ref["params"])
+    d = _csv("lifetimes_reference_b_donations.csv")
+    np.testing.assert_allclose(
+        m.p_alive(d["frequency"], d["recency"], d["periods"]),
+        d["p_alive_next"],
+        rtol=LIFETIMES_REL_TOL,
+    )
+    np.testing.assert_allclose(
+        m.conditional_expected_purchases(5, d["frequency"], d["recency"], d["periods"]),
+        d["expected_5"],
+        rtol=LIFETIMES_REL_TOL,
+    )
+    np.testing.assert_allclose(
+        m.probability_of_purchases(np.arange(7.0), 6), ref["pmf_6"], rtol=LIFETIMES_REL_TOL
+    )
