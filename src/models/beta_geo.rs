@@ -26,13 +26,17 @@ pub struct BetaGeo {
 /// Parameter names in the order of [`BetaGeo::params`].
 pub const BETA_GEO_PARAMS: [&str; 4] = ["r", "alpha", "a", "b"];
 
-/// `ln(e^u + e^v)` without overflow.
-pub(crate) fn log_add_exp(u: f64, v: f64) -> f64 {
-    let m = u.max(v);
-    if m == f64::NEG_INFINITY {
-        return m;
+/// `ln(e^u + e^v)` with the weights `e^u / (e^u + e^v)` and `e^v / (e^u + e^v)`, from one
+/// `exp` and one `ln_1p` (u finite; v may be -inf).
+pub(crate) fn log_add_exp_weights(u: f64, v: f64) -> (f64, f64, f64) {
+    let e = (-(u - v).abs()).exp();
+    let l = u.max(v) + e.ln_1p();
+    let (big, small) = (1.0 / (1.0 + e), e / (1.0 + e));
+    if u >= v {
+        (l, big, small)
+    } else {
+        (l, small, big)
     }
-    m + ((u - m).exp() + (v - m).exp()).ln()
 }
 
 /// Validates one customer (x, t_x, T) for a prediction, naming the element on failure.
@@ -136,8 +140,7 @@ impl BetaGeo {
                 1.0 / a,
                 -1.0 / (b + x - 1.0),
             ];
-            let l = log_add_exp(a3, a4);
-            let (w3, w4) = ((a3 - l).exp(), (a4 - l).exp());
+            let (l, w3, w4) = log_add_exp_weights(a3, a4);
             (l, std::array::from_fn(|k| w3 * d3[k] + w4 * d4[k]))
         } else {
             (a3, d3)
@@ -455,6 +458,22 @@ mod tests {
                     g[k]
                 );
             }
+        }
+    }
+
+    #[test]
+    fn log_add_exp_weights_match_direct_formula() {
+        for (u, v) in [
+            (-3.0, -1.0),
+            (2.0, -700.0),
+            (-1.0, -1.0),
+            (5.0, f64::NEG_INFINITY),
+        ] {
+            let (l, wu, wv) = log_add_exp_weights(u, v);
+            let direct = (u.exp() + v.exp()).ln();
+            assert!((l - direct).abs() < 1e-12, "{u} {v}");
+            assert!((wu - u.exp() / (u.exp() + v.exp())).abs() < 1e-12);
+            assert!((wu + wv - 1.0).abs() < 1e-15);
         }
     }
 

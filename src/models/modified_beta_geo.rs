@@ -8,7 +8,7 @@
 use statrs::function::beta::ln_beta;
 use statrs::function::gamma::{digamma, ln_gamma};
 
-use super::beta_geo::{check_customer, check_horizon, log_add_exp, BETA_GEO_PARAMS};
+use super::beta_geo::{check_customer, check_horizon, log_add_exp_weights, BETA_GEO_PARAMS};
 use super::hyp2f1::ln_hyp2f1_series;
 use super::sampling::Rng;
 use super::{fit_log_params, positive, Fit, FitOptions, RfmData, WeightsByValue};
@@ -88,8 +88,7 @@ impl ModifiedBetaGeo {
             1.0 / a,
             -1.0 / (b + x),
         ];
-        let l = log_add_exp(a3, a4);
-        let (w3, w4) = ((a3 - l).exp(), (a4 - l).exp());
+        let (l, w3, w4) = log_add_exp_weights(a3, a4);
         (l, std::array::from_fn(|k| w3 * d3[k] + w4 * d4[k]))
     }
 
