@@ -66,6 +66,22 @@ impl Hasher for FastHasher {
 
 type FastMap<K, V> = HashMap<K, V, BuildHasherDefault<FastHasher>>;
 
+/// The distinct values of a column (first-appearance order) and each row's index into them.
+pub(crate) fn distinct_index(values: &[f64]) -> (Vec<f64>, Vec<usize>) {
+    let mut index: FastMap<u64, usize> = FastMap::default();
+    let mut distinct = Vec::new();
+    let idx = values
+        .iter()
+        .map(|v| {
+            *index.entry((v + 0.0).to_bits()).or_insert_with(|| {
+                distinct.push(*v);
+                distinct.len() - 1
+            })
+        })
+        .collect();
+    (distinct, idx)
+}
+
 /// Per-customer frequency x (repeat purchases), recency t_x (time of the last repeat purchase
 /// since the first purchase), age T (time since the first purchase) and weights (number of
 /// customers a row stands for).
