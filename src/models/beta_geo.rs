@@ -26,13 +26,89 @@ pub struct BetaGeo {
 /// Parameter names in the order of [`BetaGeo::params`].
 pub const BETA_GEO_PARAMS: [&str; 4] = ["r", "alpha", "a", "b"];
 
-/// `ln(e^u + e^v)` without overflow.
-pub(crate) fn log_add_exp(u: f64, v: f64) -> f64 {
-    let m = u.max(v);
-    if m == f64::NEG_INFINITY {
-        return m;
+/// `ln(e^u + e^v)` with the weights `e^u / (e^u + e^v)` and `e^v / (e^u + e^v)`, from one
+/// `exp` and one `ln_1p` (u finite; v may be -inf).
+pub(crate) fn log_add_exp_weights(u: f64, v: f64) -> (f64, f64, f64) {
+    let e = (-(u - v).abs()).exp();
+    let l = u.max(v) + e.ln_1p();
+    let (big, small) = (1.0 / (1.0 + e), e / (1.0 + e));
+    if u >= v {
+        (l, big, small)
+    } else {
+        (l, small, big)
     }
-    m + ((u - m).exp() + (v - m).exp()).ln()
+}
+
+/// Per-row indices into the distinct values of x, t_x and T, so that the logarithms and
+/// reciprocals of a likelihood evaluation are computed once per distinct value (summaries in
+/// whole days or weeks have few distinct ages and recencies).
+pub(crate) struct RowTables {
+    x: (Vec<f64>, Vec<usize>),
+    t_x: (Vec<f64>, Vec<usize>),
+    t: (Vec<f64>, Vec<usize>),
+}
+
+impl RowTables {
+    pub(crate) fn new(data: &RfmData) -> Self {
+        RowTables {
+            x: super::distinct_index(&data.x),
+            t_x: super::distinct_index(&data.t_x),
+            t: super::distinct_index(&data.t),
+        }
+    }
+
+    /// Weighted sum over rows of `ln(e^A3 + [x > 0 or mbg] e^A4)` and its gradient in
+    /// (r, alpha, a, b), with `A4 = ln a - ln(b + x - shift) - (r+x) ln(alpha + t_x)`: the
+    /// row terms of [`BetaGeo`] (shift 1, x > 0 only) and of MBG/NBD (shift 0, every row).
+    pub(crate) fn row_sum(
+        &self,
+        data: &RfmData,
+        [r, alpha, a, b]: [f64; 4],
+        shift: f64,
+        every_row: bool,
+    ) -> (f64, [f64; 4]) {
+        let table = |vals: &[f64]| -> Vec<(f64, f64)> {
+            vals.iter()
+                .map(|v| ((alpha + v).ln(), 1.0 / (alpha + v)))
+                .collect()
+        };
+        let (lt, ltx) = (table(&self.t.0), table(&self.t_x.0));
+        let bx: Vec<(f64, f64)> = self
+            .x
+            .0
+            .iter()
+            .map(|x| {
+                let v = b + x - shift;
+                (a.ln() - v.ln(), 1.0 / v)
+            })
+            .collect();
+        let inv_a = 1.0 / a;
+        let mut ll = 0.0;
+        let mut g = [0.0; 4];
+        for i in 0..data.x.len() {
+            let (x, w) = (data.x[i], data.w[i]);
+            let xr = r + x;
+            let (ln_t, inv_t) = lt[self.t.1[i]];
+            let a3 = -xr * ln_t;
+            let d3 = [-ln_t, -xr * inv_t];
+            if every_row || x > 0.0 {
+                let (ln_tx, inv_tx) = ltx[self.t_x.1[i]];
+                let (c, inv_bx) = bx[self.x.1[i]];
+                let a4 = c - xr * ln_tx;
+                let (l, w3, w4) = log_add_exp_weights(a3, a4);
+                ll += w * l;
+                g[0] += w * (w3 * d3[0] - w4 * ln_tx);
+                g[1] += w * (w3 * d3[1] - w4 * xr * inv_tx);
+                g[2] += w * w4 * inv_a;
+                g[3] -= w * w4 * inv_bx;
+            } else {
+                ll += w * a3;
+                g[0] += w * d3[0];
+                g[1] += w * d3[1];
+            }
+        }
+        (ll, g)
+    }
 }
 
 /// Validates one customer (x, t_x, T) for a prediction, naming the element on failure.
@@ -136,8 +212,7 @@ impl BetaGeo {
                 1.0 / a,
                 -1.0 / (b + x - 1.0),
             ];
-            let l = log_add_exp(a3, a4);
-            let (w3, w4) = ((a3 - l).exp(), (a4 - l).exp());
+            let (l, w3, w4) = log_add_exp_weights(a3, a4);
             (l, std::array::from_fn(|k| w3 * d3[k] + w4 * d4[k]))
         } else {
             (a3, d3)
@@ -177,6 +252,7 @@ impl BetaGeo {
             / n;
         let x0 = [1.0, (mean_t / mean_x).max(1e-6), 1.0, 1.0];
         let by_x = WeightsByValue::new(&data.x, &data.w);
+        let tables = RowTables::new(&data);
         let nll = |theta: &[f64]| {
             let p: Vec<f64> = theta.iter().map(|t| t.exp()).collect();
             let m = BetaGeo {
@@ -195,12 +271,10 @@ impl BetaGeo {
                     g[k] += wv * gi[k];
                 }
             }
-            for i in 0..data.len() {
-                let (li, gi) = m.row_terms(data.x[i], data.t_x[i], data.t[i]);
-                ll += data.w[i] * li;
-                for k in 0..4 {
-                    g[k] += data.w[i] * gi[k];
-                }
+            let (lr, gr) = tables.row_sum(&data, m.params(), 1.0, false);
+            ll += lr;
+            for k in 0..4 {
+                g[k] += gr[k];
             }
             // d/d(ln p) = p d/dp; negated for the negative log-likelihood.
             (-ll, (0..4).map(|k| -g[k] * p[k]).collect())
@@ -455,6 +529,45 @@ mod tests {
                     g[k]
                 );
             }
+        }
+    }
+
+    #[test]
+    fn log_add_exp_weights_match_direct_formula() {
+        for (u, v) in [
+            (-3.0, -1.0),
+            (2.0, -700.0),
+            (-1.0, -1.0),
+            (5.0, f64::NEG_INFINITY),
+        ] {
+            let (l, wu, wv) = log_add_exp_weights(u, v);
+            let direct = (u.exp() + v.exp()).ln();
+            assert!((l - direct).abs() < 1e-12, "{u} {v}");
+            assert!((wu - u.exp() / (u.exp() + v.exp())).abs() < 1e-12);
+            assert!((wu + wv - 1.0).abs() < 1e-15);
+        }
+    }
+
+    #[test]
+    fn row_tables_sum_equals_per_row_terms() {
+        // The fused per-distinct-value evaluation used by fits against the plain per-row one.
+        let m = BetaGeo::new(0.5, 6.0, 0.9, 3.0).unwrap();
+        let data = m
+            .simulate_ages(&[10.0, 20.0, 20.0, 35.5, 35.5, 40.0], 4)
+            .unwrap();
+        let tables = RowTables::new(&data);
+        let (ll, g) = tables.row_sum(&data, m.params(), 1.0, false);
+        let (mut ll2, mut g2) = (0.0, [0.0; 4]);
+        for i in 0..data.len() {
+            let (l, gi) = m.row_terms(data.x[i], data.t_x[i], data.t[i]);
+            ll2 += l;
+            for k in 0..4 {
+                g2[k] += gi[k];
+            }
+        }
+        assert!((ll - ll2).abs() < 1e-10);
+        for k in 0..4 {
+            assert!((g[k] - g2[k]).abs() < 1e-10, "{k}");
         }
     }
 

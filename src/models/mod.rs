@@ -30,12 +30,60 @@ pub use gamma_gamma::{spend_frequency_correlation, GammaGamma, SpendData};
 pub use modified_beta_geo::ModifiedBetaGeo;
 
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 
 use serde::{Deserialize, Serialize};
 use statrs::distribution::{ContinuousCDF, Normal};
 
 use crate::error::{Error, Position, Result};
 use crate::optimize::{hessian_from_gradient, invert_spd, minimize, MinimizeOptions};
+
+/// A small non-cryptographic hasher for grouping float bit patterns (keys come from the
+/// caller's data, not from an adversary): multiply-rotate per word, then murmur3's finaliser so
+/// that floats with zero low mantissa bits (whole numbers) still spread over the table.
+#[derive(Default, Clone, Copy)]
+struct FastHasher(u64);
+
+impl Hasher for FastHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for chunk in bytes.chunks(8) {
+            let mut word = [0u8; 8];
+            word[..chunk.len()].copy_from_slice(chunk);
+            self.write_u64(u64::from_le_bytes(word));
+        }
+    }
+
+    fn write_u64(&mut self, v: u64) {
+        self.0 = (self.0.rotate_left(5) ^ v).wrapping_mul(0x517c_c1b7_2722_0a95);
+    }
+
+    fn finish(&self) -> u64 {
+        let mut h = self.0;
+        h ^= h >> 33;
+        h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
+        h ^= h >> 33;
+        h = h.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
+        h ^ (h >> 33)
+    }
+}
+
+type FastMap<K, V> = HashMap<K, V, BuildHasherDefault<FastHasher>>;
+
+/// The distinct values of a column (first-appearance order) and each row's index into them.
+pub(crate) fn distinct_index(values: &[f64]) -> (Vec<f64>, Vec<usize>) {
+    let mut index: FastMap<u64, usize> = FastMap::default();
+    let mut distinct = Vec::new();
+    let idx = values
+        .iter()
+        .map(|v| {
+            *index.entry((v + 0.0).to_bits()).or_insert_with(|| {
+                distinct.push(*v);
+                distinct.len() - 1
+            })
+        })
+        .collect();
+    (distinct, idx)
+}
 
 /// Per-customer frequency x (repeat purchases), recency t_x (time of the last repeat purchase
 /// since the first purchase), age T (time since the first purchase) and weights (number of
@@ -159,7 +207,7 @@ impl RfmData {
     /// weights, so the fit is unchanged and much faster on large data.
     #[must_use]
     pub fn collapsed(&self) -> RfmData {
-        let mut index: HashMap<(u64, u64, u64), usize> = HashMap::new();
+        let mut index: FastMap<(u64, u64, u64), usize> = FastMap::default();
         let mut out = RfmData {
             x: Vec::new(),
             t_x: Vec::new(),
@@ -624,7 +672,7 @@ pub struct WeightsByValue {
 impl WeightsByValue {
     /// Groups `values` (bitwise equal after normalising -0.0) and adds their `weights`.
     pub fn new(values: &[f64], weights: &[f64]) -> Self {
-        let mut index: HashMap<u64, usize> = HashMap::new();
+        let mut index: FastMap<u64, usize> = FastMap::default();
         let mut out = WeightsByValue {
             values: Vec::new(),
             weights: Vec::new(),

@@ -8,7 +8,9 @@
 use statrs::function::beta::ln_beta;
 use statrs::function::gamma::{digamma, ln_gamma};
 
-use super::beta_geo::{check_customer, check_horizon, log_add_exp, BETA_GEO_PARAMS};
+use super::beta_geo::{
+    check_customer, check_horizon, log_add_exp_weights, RowTables, BETA_GEO_PARAMS,
+};
 use super::hyp2f1::ln_hyp2f1_series;
 use super::sampling::Rng;
 use super::{fit_log_params, positive, Fit, FitOptions, RfmData, WeightsByValue};
@@ -88,8 +90,7 @@ impl ModifiedBetaGeo {
             1.0 / a,
             -1.0 / (b + x),
         ];
-        let l = log_add_exp(a3, a4);
-        let (w3, w4) = ((a3 - l).exp(), (a4 - l).exp());
+        let (l, w3, w4) = log_add_exp_weights(a3, a4);
         (l, std::array::from_fn(|k| w3 * d3[k] + w4 * d4[k]))
     }
 
@@ -119,6 +120,7 @@ impl ModifiedBetaGeo {
             / n;
         let x0 = [1.0, (mean_t / mean_x).max(1e-6), 1.0, 1.0];
         let by_x = WeightsByValue::new(&data.x, &data.w);
+        let tables = RowTables::new(&data);
         let nll = |theta: &[f64]| {
             let p: Vec<f64> = theta.iter().map(|t| t.exp()).collect();
             let m = ModifiedBetaGeo {
@@ -137,12 +139,10 @@ impl ModifiedBetaGeo {
                     g[k] += wv * gi[k];
                 }
             }
-            for i in 0..data.len() {
-                let (li, gi) = m.row_terms(data.x[i], data.t_x[i], data.t[i]);
-                ll += data.w[i] * li;
-                for k in 0..4 {
-                    g[k] += data.w[i] * gi[k];
-                }
+            let (lr, gr) = tables.row_sum(&data, m.params(), 0.0, true);
+            ll += lr;
+            for k in 0..4 {
+                g[k] += gr[k];
             }
             (-ll, (0..4).map(|k| -g[k] * p[k]).collect())
         };
@@ -386,6 +386,27 @@ mod tests {
                     g[k]
                 );
             }
+        }
+    }
+
+    #[test]
+    fn row_tables_sum_equals_per_row_terms() {
+        let m = ModifiedBetaGeo::new(0.5, 6.0, 0.9, 3.0).unwrap();
+        let data = m
+            .simulate_ages(&[10.0, 20.0, 20.0, 35.5, 35.5, 40.0], 4)
+            .unwrap();
+        let (ll, g) = RowTables::new(&data).row_sum(&data, m.params(), 0.0, true);
+        let (mut ll2, mut g2) = (0.0, [0.0; 4]);
+        for i in 0..data.len() {
+            let (l, gi) = m.row_terms(data.x[i], data.t_x[i], data.t[i]);
+            ll2 += l;
+            for k in 0..4 {
+                g2[k] += gi[k];
+            }
+        }
+        assert!((ll - ll2).abs() < 1e-10);
+        for k in 0..4 {
+            assert!((g[k] - g2[k]).abs() < 1e-10, "{k}");
         }
     }
 
