@@ -47,15 +47,27 @@ struct Pieces<T> {
 /// A0 is a difference of two positive terms (it is s⁻¹(r+s+x) times the integral of the
 /// death density over (t_x, T]); it is taken in logs, ln A0 = T1 + ln(−expm1(T2 − T1)).
 fn pieces<T: Real>(r: T, alpha: T, s: T, beta: T, x: f64, t_x: f64, t: f64) -> Result<Pieces<T>> {
-    let ln_front = (r + x).ln_gamma() - r.ln_gamma() + r * alpha.ln() + s * beta.ln();
-    let ln_alive = -(r + x) * (alpha + t).ln() - s * (beta + t).ln();
-    if t_x >= t {
-        return Ok(Pieces {
-            ln_front,
-            ln_alive,
-            ln_dead: None,
-        });
-    }
+    pieces_cached(&[r, alpha, s, beta], x, t_x, t, &mut None)
+}
+
+/// What depends on (x, T) only, kept between consecutive rows of a fit sorted by (x, T): the
+/// front factor, the "alive" term and the 2F1 term at T (half of the 2F1 work).
+struct ByFrequencyAge<T> {
+    key: (f64, f64),
+    ln_front: T,
+    ln_alive: T,
+    at_t: Option<T>,
+}
+
+/// [`pieces`] with a cache of the (x, T) terms.
+fn pieces_cached<T: Real>(
+    p: &[T; 4],
+    x: f64,
+    t_x: f64,
+    t: f64,
+    cache: &mut Option<ByFrequencyAge<T>>,
+) -> Result<Pieces<T>> {
+    let [r, alpha, s, beta] = *p;
     let a = r + s + x;
     let (m, diff, b) = if alpha.value() >= beta.value() {
         (alpha, alpha - beta, s + 1.0)
@@ -66,8 +78,28 @@ fn pieces<T: Real>(r: T, alpha: T, s: T, beta: T, x: f64, t_x: f64, t: f64) -> R
         let (lf, _) = ln_hyp2f1(a, b, a + 1.0, diff / (m + tau))?;
         Ok(lf - a * (m + tau).ln())
     };
+    let c = match cache {
+        Some(c) if c.key == (x, t) => c,
+        _ => cache.insert(ByFrequencyAge {
+            key: (x, t),
+            ln_front: (r + x).ln_gamma() - r.ln_gamma() + r * alpha.ln() + s * beta.ln(),
+            ln_alive: -(r + x) * (alpha + t).ln() - s * (beta + t).ln(),
+            at_t: None,
+        }),
+    };
+    let (ln_front, ln_alive) = (c.ln_front, c.ln_alive);
+    if t_x >= t {
+        return Ok(Pieces {
+            ln_front,
+            ln_alive,
+            ln_dead: None,
+        });
+    }
+    let t2 = match c.at_t {
+        Some(v) => v,
+        None => *c.at_t.insert(term(t)?),
+    };
     let t1 = term(t_x)?;
-    let t2 = term(t)?;
     let d = t2 - t1;
     if d.value() >= 0.0 {
         // t_x < T makes A0 > 0 mathematically; equality here is rounding (t_x within ~1e-16 of T).
@@ -193,12 +225,20 @@ impl ParetoNbd {
             / n;
         let scale = (mean_t / mean_x).max(1e-6);
         let x0 = [1.0, scale, 1.0, scale];
+        // rows sorted by (x, T), so that the (x, T) terms are computed once per run of rows
+        let mut order: Vec<usize> = (0..data.len()).collect();
+        order.sort_by(|&i, &j| {
+            data.x[i]
+                .total_cmp(&data.x[j])
+                .then(data.t[i].total_cmp(&data.t[j]))
+        });
         let nll = |theta: &[f64]| {
-            let [r, alpha, s, beta] = [0, 1, 2, 3].map(|i| Dual::<4>::var(theta[i], i).exp());
+            let p = [0, 1, 2, 3].map(|i| Dual::<4>::var(theta[i], i).exp());
             let mut ll = 0.0;
             let mut g = [0.0; 4];
-            for i in 0..data.len() {
-                match pieces(r, alpha, s, beta, data.x[i], data.t_x[i], data.t[i]) {
+            let mut cache = None;
+            for &i in &order {
+                match pieces_cached(&p, data.x[i], data.t_x[i], data.t[i], &mut cache) {
                     Ok(p) => {
                         let l = ln_likelihood(&p);
                         ll += data.w[i] * l.v;
