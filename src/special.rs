@@ -174,10 +174,12 @@ fn connection<T: Real>(a: T, b: T, c: T, z: T) -> Result<Option<(T, f64)>> {
 ///                 = Γ(c) Γ(c − a − b) / (Γ(c − a) Γ(c − b))        (Gauss)   z = 1, c − a − b > 0
 /// A₁ = Γ(c)Γ(c−a−b)/(Γ(c−a)Γ(c−b)),  A₂ = Γ(c)Γ(a+b−c)/(Γ(a)Γ(b))
 /// ```
-/// Between 1/2 and 1 the connection formula is used when its two terms do not cancel (they do
-/// when c − a − b is close to an integer, or when a, b are large); otherwise the direct series of
-/// whichever of F and its Euler transform has the faster-decaying terms (k^(a+b−c−1) zᵏ versus
-/// k^(c−a−b−1) zᵏ) is summed, with positive terms in the models' uses and so without cancellation.
+/// For 0 ≤ z < 1 the direct series is that of whichever of F and its Euler transform has the
+/// faster-decaying terms (k^(a+b−c−1) zᵏ versus k^(c−a−b−1) zᵏ); in the models' uses its terms
+/// are positive, so it has no cancellation. Above z = 1/2 that series gets
+/// 4,000 terms; if it has not converged, the connection formula is used when its
+/// two terms do not cancel (they do when c − a − b is close to an integer, or a, b are large),
+/// and otherwise the series runs on up to 2,000,000 terms.
 /// Generic over [`Real`]: with [`crate::dual::Dual`] arguments the result carries the exact
 /// derivatives with respect to a, b, c and z.
 ///

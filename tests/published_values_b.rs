@@ -127,7 +127,7 @@ fn bg_bb_donations_matches_fader_hardie_shang_2010() {
 const HOLDOUT_SANITY_REL: f64 = 0.05;
 
 #[test]
-fn bg_bb_donations_holdout_totals() {
+fn bg_bb_donations_holdout_total_vs_btyd_donations_summary() {
     let (data, holdout) = donations();
     let m = BetaGeoBetaBinom::new(1.204, 0.750, 0.657, 2.783).unwrap();
     let mut predicted = 0.0;
