@@ -41,11 +41,14 @@ def main() -> None:
     big_t = np.concatenate([s["T"] for s in sims])[:n]
     rec = np.minimum(np.round(np.concatenate([s["recency"] for s in sims])[:n] * 7) / 7, big_t)
 
+    t_dedup, (rows, counts) = median_time(
+        lambda: np.unique(np.column_stack([f, rec, big_t]), axis=0, return_counts=True)
+    )
+    x, tx, tt = rows[:, 0], rows[:, 1], rows[:, 2]
+    w = counts.astype(float)
+    pos = x > 0
+
     def scipy_bg() -> Any:
-        rows, w = np.unique(np.column_stack([f, rec, big_t]), axis=0, return_counts=True)
-        x, tx, tt = rows[:, 0], rows[:, 1], rows[:, 2]
-        w = w.astype(float)
-        pos = x > 0
 
         def nll(theta: np.ndarray) -> tuple[float, np.ndarray]:
             r, alpha, a, b = np.exp(theta)
@@ -93,10 +96,13 @@ def main() -> None:
         return np.exp(res.x)
 
     t_ltv, fit = median_time(lambda: BetaGeoModel.fit(frequency=f, recency=rec, T=big_t))
+    t_ltv_d, _ = median_time(lambda: BetaGeoModel.fit(frequency=x, recency=tx, T=tt, weights=w))
     t_sp, sp = median_time(scipy_bg)
     print(
-        f"BG/NBD, {n:,} customers: ltvkit {t_ltv:.3f} s, scipy L-BFGS-B {t_sp:.3f} s, "
-        f"ratio {t_sp / t_ltv:.1f}x"
+        f"BG/NBD, {n:,} customers ({len(rows):,} unique rows): "
+        f"ltvkit on raw rows {t_ltv:.3f} s; "
+        f"on unique rows {t_ltv_d:.3f} s vs scipy L-BFGS-B {t_sp:.3f} s "
+        f"(ratio {t_sp / t_ltv_d:.1f}x; numpy dedup alone {t_dedup:.3f} s)"
     )
     print(f"  ltvkit {fit.params}\n  scipy  {dict(zip(['r', 'alpha', 'a', 'b'], sp))}")
 

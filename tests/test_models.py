@@ -314,3 +314,18 @@ def test_expected_purchases_is_non_decreasing_in_t(r, alpha, a, b) -> None:
     e = m.expected_purchases(np.array([0.0, 1.0, 5.0, 20.0, 60.0]))
     assert np.all(np.diff(e) >= -1e-12)
     assert np.all(np.isfinite(e))
+
+
+def test_failed_fit_raises_convergence_error_with_facts(cdnow: dict[str, np.ndarray]) -> None:
+    # One iteration per start cannot reach the optimum from the default start.
+    with pytest.raises(ltvkit.ConvergenceError) as err:
+        BetaGeoModel.fit(frequency=cdnow["x"], recency=cdnow["t_x"], T=cdnow["T"], max_iterations=1)
+    assert isinstance(err.value, RuntimeError)
+    assert "r=" in err.value.last_params
+    assert err.value.iterations >= 1
+
+
+def test_calibration_column_names_are_accepted(cdnow: dict[str, np.ndarray]) -> None:
+    cal = {"frequency_cal": cdnow["x"], "recency_cal": cdnow["t_x"], "T_cal": cdnow["T"]}
+    plain = {"frequency": cdnow["x"], "recency": cdnow["t_x"], "T": cdnow["T"]}
+    assert BetaGeoModel.fit(cal).params == BetaGeoModel.fit(plain).params

@@ -669,6 +669,20 @@ mod tests {
     }
 
     #[test]
+    fn customer_first_seen_on_the_last_day() {
+        // T = 0, x = 0: the likelihood is (alpha / alpha)^r = 1, P(alive) = 1, and eq. (10)
+        // reduces to eq. (7) exactly.
+        let m = BetaGeo::new(0.243, 4.414, 0.793, 2.426).unwrap();
+        assert!(m.log_likelihood_and_gradient(0.0, 0.0, 0.0).0.abs() < 1e-15);
+        assert_eq!(m.p_alive(0.0, 0.0, 0.0).unwrap(), 1.0);
+        let c = m
+            .conditional_expected_purchases(10.0, 0.0, 0.0, 0.0)
+            .unwrap();
+        let e = m.expected_purchases_new(10.0).unwrap();
+        assert!((c - e).abs() < 1e-12, "{c} vs {e}");
+    }
+
+    #[test]
     fn rejects_bad_parameters_and_customers() {
         assert!(
             matches!(BetaGeo::new(0.0, 1.0, 1.0, 1.0), Err(Error::InvalidParameter { ref name, .. }) if name == "r")

@@ -111,7 +111,7 @@ impl RfmData {
     /// # Errors
     /// [`Error::InvalidColumn`] if the lengths differ or there are no rows;
     /// [`Error::InvalidRow`] naming the column, the first bad row and its value when a value is
-    /// not finite, x is negative or not a whole number, t_x is outside [0, T], t_x > 0 with
+    /// not finite, x is negative or not a whole number, T < 0, t_x is outside [0, T], t_x > 0 with
     /// x = 0, or a weight is negative or not finite.
     pub fn new(x: &[f64], t_x: &[f64], t: &[f64], weights: Option<&[f64]>) -> Result<Self> {
         let n = x.len();
@@ -152,12 +152,13 @@ impl RfmData {
                     "frequency must be a whole number of repeat purchases >= 0",
                 ));
             }
-            if !ti.is_finite() || ti <= 0.0 {
+            // T = 0 is a customer whose first purchase is on the last day observed.
+            if !ti.is_finite() || ti < 0.0 {
                 return Err(row_error(
                     "T",
                     i,
                     ti,
-                    "T (time since the first purchase) must be finite and > 0",
+                    "T (time since the first purchase) must be finite and >= 0",
                 ));
             }
             if !ri.is_finite() || ri < 0.0 || ri > ti {
@@ -719,6 +720,8 @@ mod tests {
         let e = RfmData::new(&[1.5], &[1.0], &[3.0], None).unwrap_err();
         assert!(matches!(e, Error::InvalidRow { ref column, .. } if column == "frequency"));
         let e = RfmData::new(&[1.0], &[1.0], &[f64::NAN], None).unwrap_err();
+        assert!(matches!(e, Error::InvalidRow { ref column, .. } if column == "T"));
+        let e = RfmData::new(&[0.0], &[0.0], &[-1.0], None).unwrap_err();
         assert!(matches!(e, Error::InvalidRow { ref column, .. } if column == "T"));
         let e = RfmData::new(&[1.0], &[1.0], &[2.0, 3.0], None).unwrap_err();
         assert!(matches!(e, Error::InvalidColumn { .. }));

@@ -407,9 +407,9 @@ pub(super) fn rfm_from_args<'py>(
                 py,
                 d,
                 &[
-                    ("frequency", &["frequency", "x"]),
-                    ("recency", &["recency", "t_x"]),
-                    ("T", &["T"]),
+                    ("frequency", &["frequency", "x", "frequency_cal"]),
+                    ("recency", &["recency", "t_x", "recency_cal"]),
+                    ("T", &["T", "T_cal"]),
                 ],
                 weights,
             )?;
@@ -537,7 +537,8 @@ macro_rules! bg_family {
             /// ----------
             /// data : DataFrame, optional
             ///     pandas/polars DataFrame, pyarrow Table or dict with columns ``frequency``
-            ///     (or ``x``), ``recency`` (or ``t_x``) and ``T``, e.g. from ``rfm_summary``.
+            ///     (or ``x``, ``frequency_cal``), ``recency`` (or ``t_x``, ``recency_cal``) and
+            ///     ``T`` (or ``T_cal``), e.g. from ``rfm_summary`` or ``calibration_holdout``.
             /// frequency, recency, T : array_like, optional
             ///     The same as arrays, when ``data`` is not given.
             /// weights : array_like or str, optional
@@ -783,8 +784,11 @@ model_class!(PyGammaGamma, GammaGamma, {
                     py,
                     d,
                     &[
-                        ("frequency", &["frequency", "x"]),
-                        ("monetary_value", &["monetary_value", "zbar"]),
+                        ("frequency", &["frequency", "x", "frequency_cal"]),
+                        (
+                            "monetary_value",
+                            &["monetary_value", "zbar", "monetary_value_cal"],
+                        ),
                     ],
                     weights,
                 )?;
@@ -992,10 +996,13 @@ fn customer_lifetime_value<'py>(
                 py,
                 d,
                 &[
-                    ("frequency", &["frequency", "x"]),
-                    ("recency", &["recency", "t_x"]),
-                    ("T", &["T"]),
-                    ("monetary_value", &["monetary_value", "zbar"]),
+                    ("frequency", &["frequency", "x", "frequency_cal"]),
+                    ("recency", &["recency", "t_x", "recency_cal"]),
+                    ("T", &["T", "T_cal"]),
+                    (
+                        "monetary_value",
+                        &["monetary_value", "zbar", "monetary_value_cal"],
+                    ),
                 ],
                 None,
             )?;
