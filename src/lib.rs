@@ -18,9 +18,13 @@
 //!   **monetary value**: mean spend per repeat purchase.
 
 pub mod channels;
+pub mod dual;
 pub mod error;
+pub mod models;
 pub mod number;
+pub mod optimize;
 pub mod period;
+pub mod special;
 pub mod unit_economics;
 pub mod vectorize;
 

@@ -2,6 +2,8 @@
 
 mod economics;
 mod errors;
+mod models;
+mod models_b;
 mod numeric;
 
 use pyo3::prelude::*;
@@ -10,5 +12,7 @@ use pyo3::prelude::*;
 fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     economics::register(m)?;
+    models::register(m)?;
+    models_b::register(m)?;
     Ok(())
 }

@@ -1,0 +1,101 @@
+"""Probabilistic customer-base models: BG/NBD, MBG/NBD, Gamma-Gamma, and CLV from them.
+
+The classes live in the Rust core (``ltvkit._core``) and are immutable values: build one from
+parameters (``BetaGeoModel(r=0.243, alpha=4.414, a=0.793, b=2.426)``) or fit one
+(``BetaGeoModel.fit(summary_frame)``). This module only adapts frames: it reads the named
+columns of a pandas or polars DataFrame, a pyarrow Table or a dict of arrays as float64 arrays.
+
+Examples
+--------
+>>> from ltvkit import BetaGeoModel
+>>> m = BetaGeoModel(r=0.243, alpha=4.414, a=0.793, b=2.426)
+>>> round(m.conditional_expected_purchases(39.0, 2, 30.43, 38.86), 3)
+1.226
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from ltvkit._core import (
+    BetaGeoBetaBinomModel,
+    BetaGeoModel,
+    GammaGammaModel,
+    ModifiedBetaGeoModel,
+    ParetoNBDModel,
+    ShiftedBetaGeoModel,
+    customer_lifetime_value,
+)
+from ltvkit.exceptions import InvalidDataError
+
+__all__ = [
+    "BetaGeoBetaBinomModel",
+    "BetaGeoModel",
+    "GammaGammaModel",
+    "ModifiedBetaGeoModel",
+    "ParetoNBDModel",
+    "ShiftedBetaGeoModel",
+    "customer_lifetime_value",
+]
+
+
+def _column_names(data: Any) -> list[str]:
+    if hasattr(data, "column_names"):  # pyarrow.Table
+        return [str(c) for c in data.column_names]
+    if hasattr(data, "columns"):  # pandas / polars
+        return [str(c) for c in data.columns]
+    if isinstance(data, Mapping):
+        return [str(k) for k in data]
+    msg = (
+        f"data must be a pandas or polars DataFrame, a pyarrow Table or a dict of arrays, "
+        f"not {type(data).__name__}"
+    )
+    raise InvalidDataError(msg)
+
+
+def _as_float_array(data: Any, name: str) -> Any:
+    import numpy as np
+
+    if hasattr(data, "column_names"):
+        col = data.column(name)
+        values = col.to_numpy() if hasattr(col, "to_numpy") else col
+    elif isinstance(data, Mapping):
+        values = data[name]
+    else:
+        values = data[name]
+        values = values.to_numpy() if hasattr(values, "to_numpy") else values
+    try:
+        return np.ascontiguousarray(values, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        msg = f"column {name!r} cannot be read as numbers: {exc}"
+        raise InvalidDataError(msg) from exc
+
+
+def _columns(
+    data: Any, spec: Sequence[tuple[str, Sequence[str]]], weights: Any = None
+) -> list[Any]:
+    """Float64 arrays of the columns named in ``spec`` (each with accepted spellings), then
+    the weights (a column name or an array) if given. Called by the Rust ``fit`` methods."""
+    names = _column_names(data)
+    out = []
+    for role, candidates in spec:
+        found = next((c for c in candidates if c in names), None)
+        if found is None:
+            msg = (
+                f"column {role!r} is missing: the data need one of the columns "
+                f"{list(candidates)} (it has {names})"
+            )
+            raise InvalidDataError(msg)
+        out.append(_as_float_array(data, found))
+    if weights is not None:
+        if isinstance(weights, str):
+            if weights not in names:
+                msg = f"weights column {weights!r} is missing (the data have {names})"
+                raise InvalidDataError(msg)
+            out.append(_as_float_array(data, weights))
+        else:
+            import numpy as np
+
+            out.append(np.ascontiguousarray(weights, dtype=np.float64))
+    return out

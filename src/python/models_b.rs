@@ -1,0 +1,721 @@
+//! Bindings of the part B models (`crate::models::{pareto_nbd, beta_geo_beta_binom,
+//! shifted_beta_geo}`), with the shared class machinery of `super::models`: each method converts
+//! its inputs, makes one core call detached from the interpreter, and converts the result.
+
+use super::errors::{py_result, InvalidInputError};
+use super::models::{
+    arg, array_vec, dump, fit_options, frame_columns, load, model_class, optional_vec, out,
+    rfm_from_args, CoreModel,
+};
+use crate::models::beta_geo_beta_binom::{discrete_data, BetaGeoBetaBinom, BG_BB_PARAMS};
+use crate::models::pareto_nbd::{ParetoNbd, PARETO_NBD_PARAMS};
+use crate::models::shifted_beta_geo::{DurationData, ShiftedBetaGeo, SBG_PARAMS};
+use crate::models::{broadcast_map, FitSummary, RfmData};
+use numpy::PyArray1;
+use pyo3::prelude::*;
+use pyo3::types::{PyDict, PyTuple, PyType};
+
+impl CoreModel for ParetoNbd {
+    const NAME: &'static str = "ParetoNBDModel";
+    const NAMES: &'static [&'static str] = &PARETO_NBD_PARAMS;
+    fn values(&self) -> Vec<f64> {
+        self.params().to_vec()
+    }
+    fn from_values(v: &[f64]) -> crate::error::Result<Self> {
+        ParetoNbd::new(v[0], v[1], v[2], v[3])
+    }
+}
+
+impl CoreModel for BetaGeoBetaBinom {
+    const NAME: &'static str = "BetaGeoBetaBinomModel";
+    const NAMES: &'static [&'static str] = &BG_BB_PARAMS;
+    fn values(&self) -> Vec<f64> {
+        self.params().to_vec()
+    }
+    fn from_values(v: &[f64]) -> crate::error::Result<Self> {
+        BetaGeoBetaBinom::new(v[0], v[1], v[2], v[3])
+    }
+}
+
+impl CoreModel for ShiftedBetaGeo {
+    const NAME: &'static str = "ShiftedBetaGeoModel";
+    const NAMES: &'static [&'static str] = &SBG_PARAMS;
+    fn values(&self) -> Vec<f64> {
+        self.params().to_vec()
+    }
+    fn from_values(v: &[f64]) -> crate::error::Result<Self> {
+        ShiftedBetaGeo::new(v[0], v[1])
+    }
+}
+
+/// Applies `f` to broadcast numeric arguments (scalars or 1-D arrays) detached from the
+/// interpreter; a float out when every input was a scalar, else a numpy array.
+fn vectorised<'py, const K: usize, F>(
+    py: Python<'py>,
+    names: [&str; K],
+    objs: [&Bound<'py, PyAny>; K],
+    f: F,
+) -> PyResult<Bound<'py, PyAny>>
+where
+    F: Fn([f64; K]) -> crate::error::Result<f64> + Send + Sync,
+{
+    let mut args = Vec::with_capacity(K);
+    for (n, o) in names.iter().zip(objs) {
+        args.push(arg(n, o)?);
+    }
+    let scalar = args.iter().all(|a| a.scalar);
+    let cols: [&[f64]; K] = std::array::from_fn(|k| args[k].values.as_slice());
+    let v = py.detach(|| broadcast_map(names, cols, f));
+    out(py, py_result(v)?, scalar)
+}
+
+/// The Pareto/NBD model (Schmittlein, Morrison & Colombo 1987): purchases at Poisson rate
+/// lambda ~ Gamma(r, alpha) while alive; exponential lifetimes with rate mu ~ Gamma(s, beta).
+///
+/// Parameters
+/// ----------
+/// r, alpha, s, beta : float
+///     Positive parameters; alpha and beta are in the time unit of the data.
+///
+/// Raises
+/// ------
+/// InvalidInputError
+///     If a parameter is not finite and > 0.
+///
+/// References
+/// ----------
+/// Schmittlein, D. C., Morrison, D. G. & Colombo, R. (1987). Counting your customers: who are
+/// they and what will they do next? Management Science 33(1), 1-24.
+/// Fader, P. S. & Hardie, B. G. S. (2005). A note on deriving the Pareto/NBD model and related
+/// expressions. http://brucehardie.com/notes/009/
+#[pyclass(frozen, module = "ltvkit._core", name = "ParetoNBDModel")]
+pub struct PyParetoNbd {
+    model: ParetoNbd,
+    fit: Option<FitSummary>,
+    unit: Option<String>,
+    extra: (),
+}
+
+model_class!(PyParetoNbd, ParetoNbd, {
+    #[new]
+    #[pyo3(signature = (r, alpha, s, beta))]
+    fn new(r: f64, alpha: f64, s: f64, beta: f64) -> PyResult<Self> {
+        Ok(PyParetoNbd {
+            model: py_result(ParetoNbd::new(r, alpha, s, beta))?,
+            fit: None,
+            unit: None,
+            extra: (),
+        })
+    }
+
+    /// Maximum-likelihood fit (exact gradient through the Gaussian hypergeometric function).
+    ///
+    /// Parameters
+    /// ----------
+    /// data : DataFrame, optional
+    ///     pandas/polars DataFrame, pyarrow Table or dict with columns ``frequency`` (or
+    ///     ``x``), ``recency`` (or ``t_x``) and ``T``, e.g. from ``rfm_summary``.
+    /// frequency, recency, T : array_like, optional
+    ///     The same as arrays, when ``data`` is not given.
+    /// weights : array_like or str, optional
+    ///     Number of customers each row stands for (a column name when ``data`` is given).
+    /// penalizer : float
+    ///     L2 penalty on the parameters, as in lifetimes (0 = plain maximum likelihood).
+    /// initial : sequence of float, optional
+    ///     Starting values (r, alpha, s, beta).
+    /// max_iterations, tolerance, restarts
+    ///     Optimizer settings (L-BFGS; restarts from perturbed starts on failure).
+    /// unit : str, optional
+    ///     The time unit of recency and T (e.g. "weeks"), stored with the model.
+    ///
+    /// Returns
+    /// -------
+    /// ParetoNBDModel
+    ///
+    /// Raises
+    /// ------
+    /// InvalidDataError
+    ///     For a bad row (naming column, row and value).
+    /// ConvergenceError
+    ///     When no start converges (with ``iterations`` and ``last_params``).
+    #[classmethod]
+    #[pyo3(signature = (data = None, *, frequency = None, recency = None, T = None,
+                weights = None, penalizer = 0.0, initial = None, max_iterations = 500,
+                tolerance = 1e-9, restarts = 4, unit = None))]
+    #[allow(non_snake_case, clippy::too_many_arguments)]
+    fn fit<'py>(
+        _cls: &Bound<'py, PyType>,
+        py: Python<'py>,
+        data: Option<&Bound<'py, PyAny>>,
+        frequency: Option<&Bound<'py, PyAny>>,
+        recency: Option<&Bound<'py, PyAny>>,
+        T: Option<&Bound<'py, PyAny>>,
+        weights: Option<&Bound<'py, PyAny>>,
+        penalizer: f64,
+        initial: Option<Vec<f64>>,
+        max_iterations: u64,
+        tolerance: f64,
+        restarts: usize,
+        unit: Option<String>,
+    ) -> PyResult<Self> {
+        let rfm = rfm_from_args(py, data, frequency, recency, T, weights)?;
+        let opts = fit_options(penalizer, initial, max_iterations, tolerance, restarts);
+        let fit = py_result(py.detach(|| ParetoNbd::fit(&rfm, &opts)))?;
+        Ok(PyParetoNbd {
+            model: fit.model,
+            fit: Some(fit.summary),
+            unit,
+            extra: (),
+        })
+    }
+
+    /// Expected number of purchases in (0, t] of a new customer:
+    /// ``r beta / (alpha (s-1)) [1 - (beta/(beta+t))^(s-1)]`` (Fader & Hardie 2005 note,
+    /// eq. 17).
+    fn expected_purchases<'py>(
+        &self,
+        py: Python<'py>,
+        t: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let m = self.model;
+        vectorised(py, ["t"], [t], |[t]| m.expected_purchases_new(t))
+    }
+
+    /// Expected purchases in (T, T + t] of customers with history (frequency, recency, T):
+    /// ``(r+x)(beta+T)/((alpha+T)(s-1)) [1 - ((beta+T)/(beta+T+t))^(s-1)] P(alive)``
+    /// (Fader & Hardie 2005 note, eq. 25).
+    #[allow(non_snake_case)]
+    fn conditional_expected_purchases<'py>(
+        &self,
+        py: Python<'py>,
+        t: &Bound<'py, PyAny>,
+        frequency: &Bound<'py, PyAny>,
+        recency: &Bound<'py, PyAny>,
+        T: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let m = self.model;
+        vectorised(
+            py,
+            ["t", "frequency", "recency", "T"],
+            [t, frequency, recency, T],
+            |[t, x, r, tt]| m.conditional_expected_purchases(t, x, r, tt),
+        )
+    }
+
+    /// Probability that customers with history (frequency, recency, T) are still alive at T
+    /// (Fader & Hardie 2005 note, eq. 24).
+    #[allow(non_snake_case)]
+    fn p_alive<'py>(
+        &self,
+        py: Python<'py>,
+        frequency: &Bound<'py, PyAny>,
+        recency: &Bound<'py, PyAny>,
+        T: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let m = self.model;
+        vectorised(
+            py,
+            ["frequency", "recency", "T"],
+            [frequency, recency, T],
+            |[x, r, tt]| m.p_alive(x, r, tt),
+        )
+    }
+
+    /// Discounted expected residual transactions (Fader, Hardie & Lee 2005, JMR, eq. 2).
+    ///
+    /// Parameters
+    /// ----------
+    /// discount_rate : float
+    ///     Continuously compounded rate per time unit of the data (for 15% a year and weekly
+    ///     data, ``log(1.15) / 52``).
+    /// frequency, recency, T : float or array_like
+    #[allow(non_snake_case)]
+    fn dert<'py>(
+        &self,
+        py: Python<'py>,
+        discount_rate: &Bound<'py, PyAny>,
+        frequency: &Bound<'py, PyAny>,
+        recency: &Bound<'py, PyAny>,
+        T: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let m = self.model;
+        vectorised(
+            py,
+            ["discount_rate", "frequency", "recency", "T"],
+            [discount_rate, frequency, recency, T],
+            |[d, x, r, tt]| m.dert(d, x, r, tt),
+        )
+    }
+
+    /// Simulated customers observed for T time units after their first purchase.
+    ///
+    /// Returns
+    /// -------
+    /// dict
+    ///     ``{"frequency": ndarray, "recency": ndarray, "T": ndarray}``.
+    #[pyo3(signature = (n_customers, T, *, seed = 0))]
+    #[allow(non_snake_case)]
+    fn simulate<'py>(
+        &self,
+        py: Python<'py>,
+        n_customers: usize,
+        T: f64,
+        seed: u64,
+    ) -> PyResult<Bound<'py, PyDict>> {
+        let m = self.model;
+        let d = py_result(py.detach(|| m.simulate_ages(&vec![T; n_customers], seed)))?;
+        rfm_dict(py, d, "T")
+    }
+});
+
+fn rfm_dict<'py>(py: Python<'py>, d: RfmData, t_name: &str) -> PyResult<Bound<'py, PyDict>> {
+    let out = PyDict::new(py);
+    out.set_item("frequency", PyArray1::from_vec(py, d.x))?;
+    out.set_item("recency", PyArray1::from_vec(py, d.t_x))?;
+    out.set_item(t_name, PyArray1::from_vec(py, d.t))?;
+    Ok(out)
+}
+
+/// The BG/BB model (Fader, Hardie & Shang 2010) for discrete transaction opportunities: while
+/// alive a customer transacts at each opportunity with probability p ~ Beta(alpha, beta) and
+/// becomes inactive before each opportunity with probability theta ~ Beta(gamma, delta).
+///
+/// Parameters
+/// ----------
+/// alpha, beta, gamma, delta : float
+///     Positive parameters.
+///
+/// Raises
+/// ------
+/// InvalidInputError
+///     If a parameter is not finite and > 0.
+///
+/// References
+/// ----------
+/// Fader, P. S., Hardie, B. G. S. & Shang, J. (2010). Customer-base analysis in a discrete-time
+/// noncontractual setting. Marketing Science 29(6), 1086-1108.
+#[pyclass(frozen, module = "ltvkit._core", name = "BetaGeoBetaBinomModel")]
+pub struct PyBetaGeoBetaBinom {
+    model: BetaGeoBetaBinom,
+    fit: Option<FitSummary>,
+    unit: Option<String>,
+    extra: (),
+}
+
+model_class!(PyBetaGeoBetaBinom, BetaGeoBetaBinom, {
+    #[new]
+    #[pyo3(signature = (alpha, beta, gamma, delta))]
+    fn new(alpha: f64, beta: f64, gamma: f64, delta: f64) -> PyResult<Self> {
+        Ok(PyBetaGeoBetaBinom {
+            model: py_result(BetaGeoBetaBinom::new(alpha, beta, gamma, delta))?,
+            fit: None,
+            unit: None,
+            extra: (),
+        })
+    }
+
+    /// Maximum-likelihood fit on (frequency, recency, periods) with counts as weights.
+    ///
+    /// Parameters
+    /// ----------
+    /// data : DataFrame, optional
+    ///     Frame or dict with columns ``frequency`` (or ``x``), ``recency`` (or ``t_x``) and
+    ///     ``periods`` (or ``n``): transactions, the opportunity of the last one (0 if none)
+    ///     and the number of opportunities.
+    /// frequency, recency, periods : array_like, optional
+    ///     The same as arrays, when ``data`` is not given.
+    /// weights : array_like or str, optional
+    ///     Number of customers per row (a column name such as ``"weights"`` with ``data``).
+    /// penalizer, initial, max_iterations, tolerance, restarts
+    ///     As for ``ParetoNBDModel.fit``.
+    /// unit : str, optional
+    ///     What one opportunity is (e.g. "year"), stored with the model.
+    ///
+    /// Returns
+    /// -------
+    /// BetaGeoBetaBinomModel
+    ///
+    /// Raises
+    /// ------
+    /// InvalidDataError
+    ///     For a bad row (naming column, row and value).
+    /// ConvergenceError
+    ///     When no start converges.
+    #[classmethod]
+    #[pyo3(signature = (data = None, *, frequency = None, recency = None, periods = None,
+                weights = None, penalizer = 0.0, initial = None, max_iterations = 500,
+                tolerance = 1e-9, restarts = 4, unit = None))]
+    #[allow(clippy::too_many_arguments)]
+    fn fit<'py>(
+        _cls: &Bound<'py, PyType>,
+        py: Python<'py>,
+        data: Option<&Bound<'py, PyAny>>,
+        frequency: Option<&Bound<'py, PyAny>>,
+        recency: Option<&Bound<'py, PyAny>>,
+        periods: Option<&Bound<'py, PyAny>>,
+        weights: Option<&Bound<'py, PyAny>>,
+        penalizer: f64,
+        initial: Option<Vec<f64>>,
+        max_iterations: u64,
+        tolerance: f64,
+        restarts: usize,
+        unit: Option<String>,
+    ) -> PyResult<Self> {
+        let (x, tx, n, w) = match data.filter(|d| !d.is_none()) {
+            Some(d) => {
+                let cols = frame_columns(
+                    py,
+                    d,
+                    &[
+                        ("frequency", &["frequency", "x"]),
+                        ("recency", &["recency", "t_x"]),
+                        ("periods", &["periods", "n"]),
+                    ],
+                    weights,
+                )?;
+                (
+                    array_vec("frequency", &cols[0])?,
+                    array_vec("recency", &cols[1])?,
+                    array_vec("periods", &cols[2])?,
+                    optional_vec("weights", cols.get(3))?,
+                )
+            }
+            None => {
+                let need = |n: &str, o: Option<&Bound<'py, PyAny>>| -> PyResult<Vec<f64>> {
+                    let o = o.filter(|o| !o.is_none()).ok_or_else(|| {
+                        InvalidInputError::new_err(format!(
+                            "{n} is missing: pass a frame as data, or frequency=, recency= and \
+                             periods= arrays"
+                        ))
+                    })?;
+                    array_vec(n, o)
+                };
+                (
+                    need("frequency", frequency)?,
+                    need("recency", recency)?,
+                    need("periods", periods)?,
+                    optional_vec("weights", weights)?,
+                )
+            }
+        };
+        let data = py_result(discrete_data(&x, &tx, &n, w.as_deref()))?;
+        let opts = fit_options(penalizer, initial, max_iterations, tolerance, restarts);
+        let fit = py_result(py.detach(|| BetaGeoBetaBinom::fit(&data, &opts)))?;
+        Ok(PyBetaGeoBetaBinom {
+            model: fit.model,
+            fit: Some(fit.summary),
+            unit,
+            extra: (),
+        })
+    }
+
+    /// Expected number of transactions of a new customer in its first n opportunities
+    /// (Fader, Hardie & Shang 2010, eq. 7).
+    fn expected_purchases<'py>(
+        &self,
+        py: Python<'py>,
+        n: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let m = self.model;
+        vectorised(py, ["n"], [n], |[n]| m.expected_purchases_new(n))
+    }
+
+    /// Probability that a new customer makes exactly ``x`` transactions in its first ``n``
+    /// opportunities (Fader, Hardie & Shang 2010, eq. 6).
+    fn probability_of_purchases<'py>(
+        &self,
+        py: Python<'py>,
+        x: &Bound<'py, PyAny>,
+        n: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let m = self.model;
+        vectorised(py, ["x", "n"], [x, n], |[x, n]| {
+            m.probability_of_purchases(x, n)
+        })
+    }
+
+    /// Expected transactions in the next ``n_star`` opportunities of customers with history
+    /// (frequency, recency, periods) (Fader, Hardie & Shang 2010, eq. 13).
+    fn conditional_expected_purchases<'py>(
+        &self,
+        py: Python<'py>,
+        n_star: &Bound<'py, PyAny>,
+        frequency: &Bound<'py, PyAny>,
+        recency: &Bound<'py, PyAny>,
+        periods: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let m = self.model;
+        vectorised(
+            py,
+            ["n_star", "frequency", "recency", "periods"],
+            [n_star, frequency, recency, periods],
+            |[s, x, r, n]| m.conditional_expected_purchases(s, x, r, n),
+        )
+    }
+
+    /// Probability that customers with history (frequency, recency, periods) are alive at
+    /// the next opportunity (Fader, Hardie & Shang 2010, eq. 11).
+    fn p_alive<'py>(
+        &self,
+        py: Python<'py>,
+        frequency: &Bound<'py, PyAny>,
+        recency: &Bound<'py, PyAny>,
+        periods: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let m = self.model;
+        vectorised(
+            py,
+            ["frequency", "recency", "periods"],
+            [frequency, recency, periods],
+            |[x, r, n]| m.p_alive(x, r, n),
+        )
+    }
+
+    /// Discounted expected residual transactions, the transaction at opportunity n+t
+    /// discounted by ``(1 + discount_rate)^t`` (Fader, Hardie & Shang 2010, eq. 14).
+    fn dert<'py>(
+        &self,
+        py: Python<'py>,
+        discount_rate: &Bound<'py, PyAny>,
+        frequency: &Bound<'py, PyAny>,
+        recency: &Bound<'py, PyAny>,
+        periods: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let m = self.model;
+        vectorised(
+            py,
+            ["discount_rate", "frequency", "recency", "periods"],
+            [discount_rate, frequency, recency, periods],
+            |[d, x, r, n]| m.dert(d, x, r, n),
+        )
+    }
+
+    /// Simulated customers with ``periods`` opportunities each.
+    ///
+    /// Returns
+    /// -------
+    /// dict
+    ///     ``{"frequency": ndarray, "recency": ndarray, "periods": ndarray}``.
+    #[pyo3(signature = (n_customers, periods, *, seed = 0))]
+    fn simulate<'py>(
+        &self,
+        py: Python<'py>,
+        n_customers: usize,
+        periods: f64,
+        seed: u64,
+    ) -> PyResult<Bound<'py, PyDict>> {
+        let m = self.model;
+        let d = py_result(py.detach(|| m.simulate(&vec![periods; n_customers], seed)))?;
+        rfm_dict(py, d, "periods")
+    }
+});
+
+/// The shifted-beta-geometric (sBG) model of contract duration (Fader & Hardie 2007): at the
+/// end of each period an active customer churns with probability theta ~ Beta(gamma, delta).
+///
+/// Parameters
+/// ----------
+/// gamma, delta : float
+///     Positive parameters.
+///
+/// Raises
+/// ------
+/// InvalidInputError
+///     If a parameter is not finite and > 0.
+///
+/// References
+/// ----------
+/// Fader, P. S. & Hardie, B. G. S. (2007). How to project customer retention. Journal of
+/// Interactive Marketing 21(1), 76-90.
+/// Fader, P. S. & Hardie, B. G. S. (2010). Customer-base valuation in a contractual setting:
+/// the perils of ignoring heterogeneity. Marketing Science 29(1), 85-93.
+#[pyclass(frozen, module = "ltvkit._core", name = "ShiftedBetaGeoModel")]
+pub struct PyShiftedBetaGeo {
+    model: ShiftedBetaGeo,
+    fit: Option<FitSummary>,
+    unit: Option<String>,
+    extra: (),
+}
+
+model_class!(PyShiftedBetaGeo, ShiftedBetaGeo, {
+    #[new]
+    #[pyo3(signature = (gamma, delta))]
+    fn new(gamma: f64, delta: f64) -> PyResult<Self> {
+        Ok(PyShiftedBetaGeo {
+            model: py_result(ShiftedBetaGeo::new(gamma, delta))?,
+            fit: None,
+            unit: None,
+            extra: (),
+        })
+    }
+
+    /// Maximum-likelihood fit from a cohort's survivor counts or from per-customer durations.
+    ///
+    /// Parameters
+    /// ----------
+    /// survivors : array_like, optional
+    ///     Customers active at the start of each period, the cohort size first (e.g.
+    ///     ``[1000, 631, 468, 382]``).
+    /// duration, churned : array_like, optional
+    ///     Instead of ``survivors``: periods observed per customer, and whether the customer
+    ///     churned at the end of the last one (False = still active).
+    /// weights : array_like, optional
+    ///     Customers per (duration, churned) row.
+    /// penalizer, initial, max_iterations, tolerance, restarts
+    ///     As for ``ParetoNBDModel.fit``.
+    /// unit : str, optional
+    ///     The length of a period (e.g. "year"), stored with the model.
+    ///
+    /// Returns
+    /// -------
+    /// ShiftedBetaGeoModel
+    ///
+    /// Raises
+    /// ------
+    /// InvalidDataError
+    ///     For bad counts or durations (naming column, row and value).
+    /// ConvergenceError
+    ///     When no start converges (e.g. nobody churned).
+    #[classmethod]
+    #[pyo3(signature = (survivors = None, *, duration = None, churned = None, weights = None,
+                penalizer = 0.0, initial = None, max_iterations = 500, tolerance = 1e-9,
+                restarts = 4, unit = None))]
+    #[allow(clippy::too_many_arguments)]
+    fn fit<'py>(
+        _cls: &Bound<'py, PyType>,
+        py: Python<'py>,
+        survivors: Option<&Bound<'py, PyAny>>,
+        duration: Option<&Bound<'py, PyAny>>,
+        churned: Option<Vec<bool>>,
+        weights: Option<&Bound<'py, PyAny>>,
+        penalizer: f64,
+        initial: Option<Vec<f64>>,
+        max_iterations: u64,
+        tolerance: f64,
+        restarts: usize,
+        unit: Option<String>,
+    ) -> PyResult<Self> {
+        let data = match (survivors.filter(|s| !s.is_none()), duration, churned) {
+            (Some(s), None, None) => {
+                py_result(DurationData::from_survivors(&array_vec("survivors", s)?))?
+            }
+            (None, Some(d), Some(c)) => py_result(DurationData::new(
+                &array_vec("duration", d)?,
+                &c,
+                optional_vec("weights", weights)?.as_deref(),
+            ))?,
+            _ => {
+                return Err(InvalidInputError::new_err(
+                    "pass either survivors= (counts of active customers per period) or both \
+                     duration= and churned=",
+                ))
+            }
+        };
+        let opts = fit_options(penalizer, initial, max_iterations, tolerance, restarts);
+        let fit = py_result(py.detach(|| ShiftedBetaGeo::fit(&data, &opts)))?;
+        Ok(PyShiftedBetaGeo {
+            model: fit.model,
+            fit: Some(fit.summary),
+            unit,
+            extra: (),
+        })
+    }
+
+    /// S(t) = B(gamma, delta+t)/B(gamma, delta): probability of still being a customer after
+    /// t periods (Fader & Hardie 2007, eq. 5).
+    fn survival<'py>(&self, py: Python<'py>, t: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
+        let m = self.model;
+        vectorised(py, ["t"], [t], |[t]| m.survival(t))
+    }
+
+    /// P(T = t) = B(gamma+1, delta+t-1)/B(gamma, delta): probability of churning at the end
+    /// of period t (Fader & Hardie 2007, eq. 3).
+    fn churn_probability<'py>(
+        &self,
+        py: Python<'py>,
+        t: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let m = self.model;
+        vectorised(py, ["t"], [t], |[t]| m.churn_probability(t))
+    }
+
+    /// r_t = (delta+t-1)/(gamma+delta+t-1): the retention rate of period t (Fader & Hardie
+    /// 2007, eq. 6).
+    fn retention_rate<'py>(
+        &self,
+        py: Python<'py>,
+        t: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let m = self.model;
+        vectorised(py, ["t"], [t], |[t]| m.retention_rate(t))
+    }
+
+    /// Expected lifetime in periods, (gamma+delta-1)/(gamma-1).
+    ///
+    /// Raises
+    /// ------
+    /// InvalidInputError
+    ///     When gamma <= 1: the mean lifetime is infinite.
+    fn expected_lifetime(&self) -> PyResult<f64> {
+        py_result(self.model.expected_lifetime())
+    }
+
+    /// Discounted expected lifetime, 2F1(1, delta; gamma+delta; 1/(1+d)) (Fader & Hardie
+    /// 2010, eq. 4); ``discount_rate`` is per period.
+    fn discounted_expected_lifetime<'py>(
+        &self,
+        py: Python<'py>,
+        discount_rate: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let m = self.model;
+        vectorised(py, ["discount_rate"], [discount_rate], |[d]| {
+            m.discounted_expected_lifetime(d)
+        })
+    }
+
+    /// Discounted expected residual lifetime of a customer who has made ``renewals``
+    /// renewals (Fader & Hardie 2010, eq. 6); the next period counts 1.
+    fn discounted_expected_residual_lifetime<'py>(
+        &self,
+        py: Python<'py>,
+        discount_rate: &Bound<'py, PyAny>,
+        renewals: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let m = self.model;
+        vectorised(
+            py,
+            ["discount_rate", "renewals"],
+            [discount_rate, renewals],
+            |[d, n]| m.discounted_expected_residual_lifetime(d, n),
+        )
+    }
+
+    /// Simulated durations of ``n_customers`` new customers observed for ``periods`` periods.
+    ///
+    /// Returns
+    /// -------
+    /// dict
+    ///     ``{"duration": ndarray, "churned": list[bool]}``.
+    #[pyo3(signature = (n_customers, periods, *, seed = 0))]
+    fn simulate<'py>(
+        &self,
+        py: Python<'py>,
+        n_customers: usize,
+        periods: f64,
+        seed: u64,
+    ) -> PyResult<Bound<'py, PyDict>> {
+        let m = self.model;
+        let d = py_result(py.detach(|| m.simulate(n_customers, periods, seed)))?;
+        let out = PyDict::new(py);
+        out.set_item("duration", PyArray1::from_vec(py, d.duration))?;
+        out.set_item("churned", d.churned)?;
+        Ok(out)
+    }
+});
+
+pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_class::<PyParetoNbd>()?;
+    m.add_class::<PyBetaGeoBetaBinom>()?;
+    m.add_class::<PyShiftedBetaGeo>()?;
+    Ok(())
+}
