@@ -33,9 +33,10 @@ def median_time(fn: Callable[[], Any], repeats: int = 3) -> tuple[float, Any]:
 
 def main() -> None:
     import numpy as np
-    from ltvkit import BetaGeoBetaBinomModel, ParetoNBDModel
     from scipy.optimize import minimize
     from scipy.special import betaln, gammaln, hyp2f1
+
+    from ltvkit import BetaGeoBetaBinomModel, ParetoNBDModel
 
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 200_000
     truth = ParetoNBDModel(r=0.553, alpha=10.578, s=0.606, beta=11.669)

@@ -30,9 +30,10 @@ def median_time(fn: Callable[[], Any], repeats: int = 3) -> tuple[float, Any]:
 
 def main() -> None:
     import numpy as np
-    from ltvkit import BetaGeoModel, GammaGammaModel
     from scipy.optimize import minimize
     from scipy.special import digamma, gammaln
+
+    from ltvkit import BetaGeoModel, GammaGammaModel
 
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 1_000_000
     truth = BetaGeoModel(r=0.243, alpha=4.414, a=0.793, b=2.426)

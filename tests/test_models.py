@@ -13,11 +13,12 @@ import math
 import pathlib
 import pickle
 
-import ltvkit
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
+import ltvkit
 from ltvkit import BetaGeoModel, GammaGammaModel, ModifiedBetaGeoModel
 
 DATA = pathlib.Path(__file__).parent / "data"

@@ -13,13 +13,14 @@ import math
 import pathlib
 import pickle
 
-import ltvkit
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from ltvkit import BetaGeoBetaBinomModel, ParetoNBDModel, ShiftedBetaGeoModel
 from scipy import special
+
+import ltvkit
+from ltvkit import BetaGeoBetaBinomModel, ParetoNBDModel, ShiftedBetaGeoModel
 
 DATA = pathlib.Path(__file__).parent / "data"
 # The papers print estimates to 3 decimals: half a unit of the last digit.
