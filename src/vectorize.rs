@@ -43,22 +43,6 @@ impl Domain {
             Domain::PositiveFraction => (x > 0.0) & (x <= 1.0),
         }
     }
-
-    /// Whether every element holds; one branch-free fold per domain, so that it vectorises.
-    fn all(self, xs: &[f64]) -> bool {
-        macro_rules! fold {
-            ($d:expr) => {
-                xs.iter().map(|&x| u32::from(!$d.holds(x))).sum::<u32>() == 0
-            };
-        }
-        match self {
-            Domain::Finite => fold!(Domain::Finite),
-            Domain::NonNegative => fold!(Domain::NonNegative),
-            Domain::Positive => fold!(Domain::Positive),
-            Domain::Fraction => fold!(Domain::Fraction),
-            Domain::PositiveFraction => fold!(Domain::PositiveFraction),
-        }
-    }
 }
 
 /// A formula of `K` numeric arguments.
@@ -114,19 +98,20 @@ pub fn apply<const K: usize, F: Kernel<K>>(
             Column::Scalar(_) => &fills[j][..len],
             Column::Slice(s) => &s[start..start + len],
         });
-        let inputs_ok = scalars_ok
-            && (0..K)
-                .all(|j| matches!(columns[j], Column::Scalar(_)) || F::DOMAINS[j].all(cols[j]));
-        if inputs_ok {
+        if scalars_ok {
+            // One fused pass: domain checks, formula and result check, counting failures
+            // rather than branching on them.
+            let mut bad = 0_u32;
             for i in 0..len {
-                out_block[i] = kernel.fast(std::array::from_fn(|j| cols[j][i]));
+                let x: [f64; K] = std::array::from_fn(|j| cols[j][i]);
+                for (d, v) in F::DOMAINS.iter().zip(x) {
+                    bad += u32::from(!d.holds(v));
+                }
+                let y = kernel.fast(x);
+                out_block[i] = y;
+                bad += u32::from(!kernel.fast_ok(y));
             }
-            if out_block
-                .iter()
-                .map(|&y| u32::from(!kernel.fast_ok(y)))
-                .sum::<u32>()
-                == 0
-            {
+            if bad == 0 {
                 continue;
             }
         }
