@@ -21,6 +21,7 @@ pub mod channels;
 pub mod error;
 pub mod number;
 pub mod period;
+pub mod transactions;
 pub mod unit_economics;
 
 #[cfg(feature = "python")]

@@ -28,6 +28,7 @@ from ltvkit.economics import (
     simple_ltv,
     subscription_ltv,
 )
+from ltvkit.transactions import calibration_holdout, rfm_summary
 from ltvkit.exceptions import (
     ArithmeticOverflowError,
     ConvergenceError,
@@ -46,6 +47,7 @@ __all__ = [
     "MissingDependencyError",
     "__version__",
     "average_order_value",
+    "calibration_holdout",
     "cac",
     "cac_payback_periods",
     "channel_economics",
@@ -61,6 +63,7 @@ __all__ = [
     "project_customer_base",
     "purchase_frequency",
     "retention_rate",
+    "rfm_summary",
     "simple_ltv",
     "subscription_ltv",
 ]

@@ -3,6 +3,7 @@
 mod economics;
 mod errors;
 mod numeric;
+mod transactions;
 
 use pyo3::prelude::*;
 
@@ -10,5 +11,6 @@ use pyo3::prelude::*;
 fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     economics::register(m)?;
+    transactions::register(m)?;
     Ok(())
 }

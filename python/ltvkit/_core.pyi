@@ -1,0 +1,31 @@
+# Stubs of the Rust extension module (written by hand; checked by `python -m mypy.stubtest ltvkit._core`).
+import datetime
+from typing import Any
+
+__version__: str
+
+# The functions of other modules are not stubbed here yet.
+def __getattr__(name: str) -> Any: ...
+
+# transactions (src/python/transactions.rs): an Arrow stream in, (arro3 Table, JSON report) out
+def rfm_summary(
+    data: Any,
+    customer_id: str,
+    date: str,
+    amount: str | None,
+    period: str,
+    observation_end: datetime.date | None,
+    future: str,
+    refunds: str,
+) -> tuple[Any, str]: ...
+def calibration_holdout(
+    data: Any,
+    customer_id: str,
+    date: str,
+    amount: str | None,
+    period: str,
+    calibration_end: datetime.date,
+    observation_end: datetime.date | None,
+    future: str,
+    refunds: str,
+) -> tuple[Any, str]: ...
