@@ -5,12 +5,11 @@ from __future__ import annotations
 import datetime as dt
 import math
 
+import ltvkit
 import pandas as pd
 import polars as pl
 import pyarrow as pa
 import pytest
-
-import ltvkit
 from ltvkit.transactions import cohort_table, historical_ltv, metadata
 
 # c1 (ads): Jan 5 100, Feb 10 50, Mar 1 30
@@ -85,9 +84,7 @@ def test_cohort_table_by_segment_and_kinds() -> None:
 
 def test_cohort_table_weekly_ages() -> None:
     # c1's weeks since Jan 5 (a Sunday, week Dec 30 - Jan 5): Feb 10 is 6 weeks later
-    t = cohort_table(
-        LOG[LOG.customer_id == 1], metric="customers", cohort="M", period="W"
-    )
+    t = cohort_table(LOG[LOG.customer_id == 1], metric="customers", cohort="M", period="W")
     row = t.iloc[0]
     assert [k for k in range(len(row) - 1) if row[k] == 1] == [0, 6, 8]
 

@@ -9,6 +9,7 @@ import math
 from pathlib import Path
 from typing import Any
 
+import ltvkit
 import numpy as np
 import pandas as pd
 import polars as pl
@@ -17,8 +18,6 @@ import pyarrow.parquet as pq
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
-import ltvkit
 from ltvkit.datasets import load_cdnow
 from ltvkit.transactions import calibration_holdout, metadata, rfm_summary
 
@@ -155,8 +154,16 @@ def inputs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     }
 
 
-KINDS = ["pandas", "polars", "pyarrow", "reader", "capsule", "csv_path", "parquet_path",
-         "parquet_dir"]
+KINDS = [
+    "pandas",
+    "polars",
+    "pyarrow",
+    "reader",
+    "capsule",
+    "csv_path",
+    "parquet_path",
+    "parquet_dir",
+]
 
 
 @pytest.mark.parametrize("kind", KINDS)
@@ -176,9 +183,7 @@ def test_every_input_kind_gives_the_same_calibration_holdout(
     inputs: dict[str, Any], kind: str
 ) -> None:
     expected = read_reference("lifetimes_calibration_holdout_D.csv")
-    got = calibration_holdout(
-        inputs[kind], calibration_end=dt.date(1997, 9, 30), amount="amount"
-    )
+    got = calibration_holdout(inputs[kind], calibration_end=dt.date(1997, 9, 30), amount="amount")
     cols = as_dict(got)
     assert {k: [float(v) for v in vals] for k, vals in cols.items()} == expected
 

@@ -28,7 +28,6 @@ from ltvkit.economics import (
     simple_ltv,
     subscription_ltv,
 )
-from ltvkit.transactions import calibration_holdout, rfm_summary
 from ltvkit.exceptions import (
     ArithmeticOverflowError,
     ConvergenceError,
@@ -36,6 +35,12 @@ from ltvkit.exceptions import (
     InvalidInputError,
     LtvError,
     MissingDependencyError,
+)
+from ltvkit.transactions import (
+    calibration_holdout,
+    cohort_table,
+    rfm_summary,
+    subscription_metrics,
 )
 
 __all__ = [
@@ -47,11 +52,12 @@ __all__ = [
     "MissingDependencyError",
     "__version__",
     "average_order_value",
-    "calibration_holdout",
     "cac",
     "cac_payback_periods",
+    "calibration_holdout",
     "channel_economics",
     "churn_rate",
+    "cohort_table",
     "customer_value",
     "datasets",
     "expected_lifetime",
@@ -66,4 +72,5 @@ __all__ = [
     "rfm_summary",
     "simple_ltv",
     "subscription_ltv",
+    "subscription_metrics",
 ]

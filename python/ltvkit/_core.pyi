@@ -1,4 +1,5 @@
-# Stubs of the Rust extension module (written by hand; checked by `python -m mypy.stubtest ltvkit._core`).
+# Stubs of the Rust extension module, written by hand
+# (checked by `python -m mypy.stubtest ltvkit._core`).
 import datetime
 from typing import Any
 
@@ -25,6 +26,41 @@ def calibration_holdout(
     amount: str | None,
     period: str,
     calibration_end: datetime.date,
+    observation_end: datetime.date | None,
+    future: str,
+    refunds: str,
+) -> tuple[Any, str]: ...
+def cohort_table(
+    data: Any,
+    customer_id: str,
+    date: str,
+    amount: str | None,
+    segment: str | None,
+    cohort: str,
+    period: str,
+    metric: str,
+    observation_end: datetime.date | None,
+    future: str,
+    refunds: str,
+) -> tuple[Any, str]: ...
+def historical_ltv_of_log(
+    data: Any,
+    customer_id: str,
+    date: str,
+    amount: str,
+    by: str | None,
+    cohort: str,
+    period: str,
+    horizon: int | None,
+    observation_end: datetime.date | None,
+    future: str,
+    refunds: str,
+) -> tuple[Any, str]: ...
+def subscription_metrics(
+    data: Any,
+    customer_id: str,
+    month: str,
+    mrr: str,
     observation_end: datetime.date | None,
     future: str,
     refunds: str,

@@ -220,9 +220,7 @@ def historical_ltv(
     )
 
 
-def ltv_multiple_of_first_purchase(
-    ltv: NumberOrArray, first_purchase_value: NumberOrArray
-) -> Any:
+def ltv_multiple_of_first_purchase(ltv: NumberOrArray, first_purchase_value: NumberOrArray) -> Any:
     """How many times its first purchase a customer is worth: LTV / first purchase value.
 
     Examples
@@ -376,9 +374,7 @@ def cac_payback_periods(cac: NumberOrArray, margin_per_period: NumberOrArray) ->
     >>> cac_payback_periods(550, 50)
     11.0
     """
-    return apply(
-        _core.cac_payback_periods, ("cac", "margin_per_period"), (cac, margin_per_period)
-    )
+    return apply(_core.cac_payback_periods, ("cac", "margin_per_period"), (cac, margin_per_period))
 
 
 def churn_rate(customers_at_start: NumberOrArray, customers_lost: NumberOrArray) -> Any:
@@ -547,7 +543,9 @@ def channel_economics(table: Any) -> Any:
     [('search', 550.0, -50.0, True), ('email', 50.0, 550.0, False)]
     """
     kind, columns = frames.to_columns(table)
-    columns = {_CHANNEL_ALIASES.get(k.strip().lower(), k.strip().lower()): v for k, v in columns.items()}
+    columns = {
+        _CHANNEL_ALIASES.get(k.strip().lower(), k.strip().lower()): v for k, v in columns.items()
+    }
     for required in ("channel", "spend", "new_customers"):
         if required not in columns:
             msg = (

@@ -59,6 +59,7 @@ __all__ = [
     "is_log",
     "metadata",
     "rfm_summary",
+    "subscription_metrics",
 ]
 
 _META_KEY = "ltvkit"
@@ -76,7 +77,9 @@ def _to_date(value: Any, name: str) -> _dt.date | None:
     try:
         return _dt.date.fromisoformat(text[:10])
     except ValueError:
-        msg = f"{name} is {value!r}: not a date; pass a date, a datetime or an ISO string YYYY-MM-DD"
+        msg = (
+            f"{name} is {value!r}: not a date; pass a date, a datetime or an ISO string YYYY-MM-DD"
+        )
         err = InvalidInputError(msg)
         err.parameter = name  # type: ignore[attr-defined]
         err.value = repr(value)  # type: ignore[attr-defined]
@@ -282,7 +285,11 @@ def rfm_summary(
         stream, customer_id, date, amount, period, end, future, refunds
     )
     meta = _meta(
-        "rfm_summary", report, period=period, customer_id=customer_id, future=future,
+        "rfm_summary",
+        report,
+        period=period,
+        customer_id=customer_id,
+        future=future,
         refunds=refunds,
     )
     return _result(kind, table, meta, customer_id)
@@ -350,8 +357,13 @@ def calibration_holdout(
         stream, customer_id, date, amount, period, cal, end, future, refunds
     )
     meta = _meta(
-        "calibration_holdout", report, period=period, customer_id=customer_id, future=future,
-        refunds=refunds, calibration_end=cal.isoformat(),
+        "calibration_holdout",
+        report,
+        period=period,
+        customer_id=customer_id,
+        future=future,
+        refunds=refunds,
+        calibration_end=cal.isoformat(),
     )
     return _result(kind, table, meta, customer_id)
 
@@ -431,27 +443,44 @@ def cohort_table(
     (2357, True)
     """
     if metric in _REVENUE_METRICS and amount is None:
-        msg = f"metric={metric!r} needs amounts: pass amount=\"<column>\""
+        msg = f'metric={metric!r} needs amounts: pass amount="<column>"'
         raise InvalidInputError(msg)
     end = _to_date(observation_end, "observation_end")
     cols = _columns(customer_id, date, amount) + ([segment] if segment is not None else [])
     kind, stream = _open(transactions, cols)
     table, report = _core.cohort_table(
-        stream, customer_id, date, amount, segment, cohort, period, metric, end, future,
+        stream,
+        customer_id,
+        date,
+        amount,
+        segment,
+        cohort,
+        period,
+        metric,
+        end,
+        future,
         refunds,
     )
     meta = _meta(
-        "cohort_table", report, metric=metric, cohort=cohort, period=period,
-        customer_id=customer_id, future=future, refunds=refunds,
+        "cohort_table",
+        report,
+        metric=metric,
+        cohort=cohort,
+        period=period,
+        customer_id=customer_id,
+        future=future,
+        refunds=refunds,
     )
     index = [segment, "cohort"] if segment is not None else ["cohort"]
     result = _result(kind, table, meta, index)
     if kind == "pandas":
         import pandas as pd
 
-        result.index = result.index.set_levels(
-            [pd.to_datetime(result.index.levels[-1])], level=[-1]
-        ) if segment is not None else pd.DatetimeIndex(result.index, name="cohort")
+        result.index = (
+            result.index.set_levels([pd.to_datetime(result.index.levels[-1])], level=[-1])
+            if segment is not None
+            else pd.DatetimeIndex(result.index, name="cohort")
+        )
         result.columns = [c if c == "customers" else int(c) for c in result.columns]
     return result
 
@@ -507,12 +536,28 @@ def historical_ltv(
     cols = _columns(customer_id, date, amount) + ([by] if by is not None else [])
     kind, stream = _open(transactions, cols)
     table, report = _core.historical_ltv_of_log(
-        stream, customer_id, date, amount, by, cohort, period,
-        None if horizon is None else int(horizon), end, future, refunds,
+        stream,
+        customer_id,
+        date,
+        amount,
+        by,
+        cohort,
+        period,
+        None if horizon is None else int(horizon),
+        end,
+        future,
+        refunds,
     )
     meta = _meta(
-        "historical_ltv", report, by=by, horizon=horizon, cohort=cohort, period=period,
-        customer_id=customer_id, future=future, refunds=refunds,
+        "historical_ltv",
+        report,
+        by=by,
+        horizon=horizon,
+        cohort=cohort,
+        period=period,
+        customer_id=customer_id,
+        future=future,
+        refunds=refunds,
     )
     result = _result(kind, table, meta, by if by is not None else "cohort")
     if kind == "pandas" and by is None:
@@ -538,3 +583,72 @@ def is_log(value: Any) -> bool:
     if name in ("Series", "Array", "ChunkedArray", "ndarray"):
         return False
     return hasattr(value, "__arrow_c_stream__") or hasattr(value, "scanner")
+
+
+def subscription_metrics(
+    subscriptions: Any,
+    *,
+    customer_id: str = "customer_id",
+    month: str = "month",
+    mrr: str = "mrr",
+    observation_end: Any = None,
+    future: str = "raise",
+    refunds: str = "net",
+) -> Any:
+    """MRR movements per calendar month from a subscription log.
+
+    The log has one row per customer and month (any date in the month names the month; rows
+    of the same customer and month are summed) with the monthly recurring revenue. With
+    ``m_c(t)`` customer c's MRR in month t (0 when absent or not positive), ``p = m_c(t-1)``
+    and ``q = m_c(t)``:
+
+    - ``mrr`` = sum of ``m_c(t)``; ``customers`` = customers with ``m_c(t) > 0``;
+      ``arpa`` = mrr / customers;
+    - ``new_mrr``: q when ``p = 0 < q`` and c never paid before (``new_customers`` counts them);
+    - ``reactivated_mrr``: q when ``p = 0 < q`` and c paid in an earlier month
+      (``reactivated_customers``);
+    - ``expansion_mrr``: q - p when ``0 < p < q``; ``contraction_mrr``: p - q when ``0 < q < p``;
+    - ``churned_mrr``: p when ``p > 0 = q`` (``churned_customers``);
+    - so that ``mrr(t) = mrr(t-1) + new + reactivated + expansion - contraction - churned``;
+    - ``logo_churn`` = churned_customers / customers(t-1);
+    - ``gross_revenue_retention`` = (mrr(t-1) - contraction - churned) / mrr(t-1);
+    - ``net_revenue_retention`` = (mrr(t-1) + expansion - contraction - churned) / mrr(t-1);
+    - ``quick_ratio`` = (new + reactivated + expansion) / (contraction + churned).
+
+    Ratios with a zero denominator, and the first month's retention ratios, are null. Months
+    run from the first month of the log to the last (or to ``observation_end``'s month).
+
+    Parameters
+    ----------
+    subscriptions : DataFrame, pyarrow Table/RecordBatchReader, Arrow stream object or path
+        The log (see the module docstring).
+    customer_id, month, mrr : str
+        Column names.
+    observation_end, future, refunds
+        As in :func:`rfm_summary`; refunds are netted within the customer-month (a month that
+        nets to zero or less is a month without subscription).
+
+    Returns
+    -------
+    DataFrame or pyarrow.Table
+        One row per month (``month``, the first day; the pandas index) with the columns above.
+    """
+    end = _to_date(observation_end, "observation_end")
+    kind, stream = _open(subscriptions, [customer_id, month, mrr])
+    table, report = _core.subscription_metrics(
+        stream, customer_id, month, mrr, end, future, refunds
+    )
+    meta = _meta(
+        "subscription_metrics",
+        report,
+        period="M",
+        customer_id=customer_id,
+        future=future,
+        refunds=refunds,
+    )
+    result = _result(kind, table, meta, "month")
+    if kind == "pandas":
+        import pandas as pd
+
+        result.index = pd.DatetimeIndex(result.index, name="month")
+    return result

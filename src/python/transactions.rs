@@ -5,7 +5,8 @@
 use super::errors::py_result;
 use crate::error::Result;
 use crate::transactions::{
-    self as tx, cohorts, summary, Future, LogColumns, Policy, Refunds, Report, TimeUnit,
+    self as tx, cohorts, subscriptions, summary, Future, LogColumns, Policy, Refunds, Report,
+    TimeUnit,
 };
 use arrow_array::RecordBatch;
 use chrono::NaiveDate;
@@ -166,8 +167,7 @@ fn cohort_table(
     let metric = py_result(metric.parse::<cohorts::CohortMetric>())?;
     let end = opts.policy.observation_end;
     run(py, data, opts, move |log, unit| {
-        let (t, report) =
-            cohorts::cohort_table(log, cohort, unit, metric, end, segment.is_some())?;
+        let (t, report) = cohorts::cohort_table(log, cohort, unit, metric, end, segment.is_some())?;
         Ok((t.to_record_batch(segment.as_deref())?, report))
     })
 }
@@ -207,10 +207,41 @@ fn historical_ltv_of_log(
     })
 }
 
+#[pyfunction]
+#[pyo3(signature = (data, customer_id, month, mrr, observation_end, future, refunds))]
+#[allow(clippy::too_many_arguments)]
+fn subscription_metrics(
+    py: Python<'_>,
+    data: PyRecordBatchReader,
+    customer_id: String,
+    month: String,
+    mrr: String,
+    observation_end: Option<NaiveDate>,
+    future: &str,
+    refunds: &str,
+) -> PyResult<(PyTable, String)> {
+    let opts = py_result(options(
+        customer_id,
+        month,
+        Some(mrr),
+        None,
+        "M",
+        observation_end,
+        future,
+        refunds,
+    ))?;
+    let end = opts.policy.observation_end;
+    run(py, data, opts, move |log, _| {
+        let (t, report) = subscriptions::subscription_metrics(log, end)?;
+        Ok((t.to_record_batch()?, report))
+    })
+}
+
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(rfm_summary, m)?)?;
     m.add_function(wrap_pyfunction!(calibration_holdout, m)?)?;
     m.add_function(wrap_pyfunction!(cohort_table, m)?)?;
     m.add_function(wrap_pyfunction!(historical_ltv_of_log, m)?)?;
+    m.add_function(wrap_pyfunction!(subscription_metrics, m)?)?;
     Ok(())
 }

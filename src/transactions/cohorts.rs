@@ -41,9 +41,7 @@ impl FromStr for CohortMetric {
             "revenue_retention" => CohortMetric::RevenueRetention,
             "gross_revenue_retention" => CohortMetric::GrossRevenueRetention,
             "revenue_per_customer" => CohortMetric::RevenuePerCustomer,
-            "cumulative_revenue_per_customer" | "ltv" => {
-                CohortMetric::CumulativeRevenuePerCustomer
-            }
+            "cumulative_revenue_per_customer" | "ltv" => CohortMetric::CumulativeRevenuePerCustomer,
             "ltv_multiple" => CohortMetric::LtvMultiple,
             _ => {
                 return Err(Error::param(
@@ -207,23 +205,29 @@ pub fn cohort_table(
     let end = observation_end.or_else(|| log.max_day());
     report.observation_end = end.and_then(super::unit::date_from_days);
     let mut groups: BTreeMap<(Box<str>, i64), Group> = BTreeMap::new();
-    walk_customers(log, period, None, &mut report, |tag, first_day, first_total, cells| {
-        let seg: Box<str> = if segmented {
-            log.tags.get(tag as usize).cloned().unwrap_or_default()
-        } else {
-            Box::from("")
-        };
-        let g = groups.entry((seg, cohort.period(first_day))).or_default();
-        g.size += 1;
-        g.first_purchase += first_total;
-        for &(a, net, gross) in cells {
-            let a = usize::try_from(a).unwrap_or(0);
-            g.at(a);
-            g.active[a] += 1;
-            g.net[a] += net;
-            g.gross[a] += gross;
-        }
-    });
+    walk_customers(
+        log,
+        period,
+        None,
+        &mut report,
+        |tag, first_day, first_total, cells| {
+            let seg: Box<str> = if segmented {
+                log.tags.get(tag as usize).cloned().unwrap_or_default()
+            } else {
+                Box::from("")
+            };
+            let g = groups.entry((seg, cohort.period(first_day))).or_default();
+            g.size += 1;
+            g.first_purchase += first_total;
+            for &(a, net, gross) in cells {
+                let a = usize::try_from(a).unwrap_or(0);
+                g.at(a);
+                g.active[a] += 1;
+                g.net[a] += net;
+                g.gross[a] += gross;
+            }
+        },
+    );
     let mut out = CohortTable {
         segments: segmented.then(Vec::new),
         cohorts: Vec::new(),
@@ -309,17 +313,23 @@ pub fn historical_ltv(
     let mut report = log.report.clone();
     report.observation_end = log.max_day().and_then(super::unit::date_from_days);
     let mut groups: BTreeMap<(Box<str>, i64), (u64, f64, f64)> = BTreeMap::new();
-    walk_customers(log, period, horizon, &mut report, |tag, first_day, first_total, cells| {
-        let key = if segmented {
-            (log.tags.get(tag as usize).cloned().unwrap_or_default(), 0)
-        } else {
-            (Box::from(""), cohort.period(first_day))
-        };
-        let g = groups.entry(key).or_default();
-        g.0 += 1;
-        g.1 += cells.iter().map(|c| c.1).sum::<f64>();
-        g.2 += first_total;
-    });
+    walk_customers(
+        log,
+        period,
+        horizon,
+        &mut report,
+        |tag, first_day, first_total, cells| {
+            let key = if segmented {
+                (log.tags.get(tag as usize).cloned().unwrap_or_default(), 0)
+            } else {
+                (Box::from(""), cohort.period(first_day))
+            };
+            let g = groups.entry(key).or_default();
+            g.0 += 1;
+            g.1 += cells.iter().map(|c| c.1).sum::<f64>();
+            g.2 += first_total;
+        },
+    );
     let mut out = HistoricalLtv {
         segments: segmented.then(Vec::new),
         cohorts: (!segmented).then(Vec::new),
@@ -366,7 +376,10 @@ impl CohortTable {
     ///
     /// # Errors
     /// See [`super::record_batch`].
-    pub fn to_record_batch(&self, segment_column: Option<&str>) -> Result<arrow_array::RecordBatch> {
+    pub fn to_record_batch(
+        &self,
+        segment_column: Option<&str>,
+    ) -> Result<arrow_array::RecordBatch> {
         let mut cols = Vec::new();
         if let (Some(s), Some(name)) = (&self.segments, segment_column) {
             cols.push((name.to_owned(), segment_array(s)));
@@ -375,9 +388,15 @@ impl CohortTable {
         cols.push(("customers".to_owned(), count_array(&self.sizes)));
         let ages = self.cells.iter().map(Vec::len).max().unwrap_or(0);
         for k in 0..ages {
-            let v: arrow_array::Float64Array =
-                self.cells.iter().map(|r| r.get(k).copied().flatten()).collect();
-            cols.push((k.to_string(), std::sync::Arc::new(v) as arrow_array::ArrayRef));
+            let v: arrow_array::Float64Array = self
+                .cells
+                .iter()
+                .map(|r| r.get(k).copied().flatten())
+                .collect();
+            cols.push((
+                k.to_string(),
+                std::sync::Arc::new(v) as arrow_array::ArrayRef,
+            ));
         }
         super::record_batch(cols)
     }
@@ -389,7 +408,10 @@ impl HistoricalLtv {
     ///
     /// # Errors
     /// See [`super::record_batch`].
-    pub fn to_record_batch(&self, segment_column: Option<&str>) -> Result<arrow_array::RecordBatch> {
+    pub fn to_record_batch(
+        &self,
+        segment_column: Option<&str>,
+    ) -> Result<arrow_array::RecordBatch> {
         let mut cols = Vec::new();
         if let (Some(s), Some(name)) = (&self.segments, segment_column) {
             cols.push((name.to_owned(), segment_array(s)));
@@ -399,13 +421,19 @@ impl HistoricalLtv {
         }
         cols.push(("customers".to_owned(), count_array(&self.customers)));
         cols.push(("revenue".to_owned(), super::f64_array(&self.revenue)));
-        cols.push(("historical_ltv".to_owned(), super::f64_array(&self.historical_ltv)));
+        cols.push((
+            "historical_ltv".to_owned(),
+            super::f64_array(&self.historical_ltv),
+        ));
         cols.push((
             "first_purchase_value".to_owned(),
             super::f64_array(&self.first_purchase_value),
         ));
         let m: arrow_array::Float64Array = self.ltv_multiple.iter().copied().collect();
-        cols.push(("ltv_multiple".to_owned(), std::sync::Arc::new(m) as arrow_array::ArrayRef));
+        cols.push((
+            "ltv_multiple".to_owned(),
+            std::sync::Arc::new(m) as arrow_array::ArrayRef,
+        ));
         super::record_batch(cols)
     }
 }

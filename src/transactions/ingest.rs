@@ -329,9 +329,24 @@ impl Ingest {
                     k
                 };
                 match array.data_type() {
-                    DataType::Utf8 => out.extend(array.as_string::<i32>().iter().map(|s| intern(s.unwrap_or_default()))),
-                    DataType::LargeUtf8 => out.extend(array.as_string::<i64>().iter().map(|s| intern(s.unwrap_or_default()))),
-                    _ => out.extend(array.as_string_view().iter().map(|s| intern(s.unwrap_or_default()))),
+                    DataType::Utf8 => out.extend(
+                        array
+                            .as_string::<i32>()
+                            .iter()
+                            .map(|s| intern(s.unwrap_or_default())),
+                    ),
+                    DataType::LargeUtf8 => out.extend(
+                        array
+                            .as_string::<i64>()
+                            .iter()
+                            .map(|s| intern(s.unwrap_or_default())),
+                    ),
+                    _ => out.extend(
+                        array
+                            .as_string_view()
+                            .iter()
+                            .map(|s| intern(s.unwrap_or_default())),
+                    ),
                 }
             }
             _ => {
@@ -415,7 +430,10 @@ impl Ingest {
 }
 
 /// Sorts `values`; returns them sorted and, for each original index, its rank.
-fn rank_by<T: Clone>(values: &[T], cmp: impl Fn(&T, &T) -> std::cmp::Ordering) -> (Vec<T>, Vec<u32>) {
+fn rank_by<T: Clone>(
+    values: &[T],
+    cmp: impl Fn(&T, &T) -> std::cmp::Ordering,
+) -> (Vec<T>, Vec<u32>) {
     let mut order: Vec<u32> = (0..values.len() as u32).collect();
     order.sort_unstable_by(|&a, &b| cmp(&values[a as usize], &values[b as usize]));
     let mut rank = vec![0u32; values.len()];
@@ -577,7 +595,11 @@ fn parse_zone(tz: &str, column: &str) -> Result<Zone> {
         let digits: String = rest.chars().filter(char::is_ascii_digit).collect();
         if digits.len() == 4 || digits.len() == 2 {
             let h: i64 = digits[..2].parse().unwrap_or(0);
-            let m: i64 = if digits.len() == 4 { digits[2..].parse().unwrap_or(0) } else { 0 };
+            let m: i64 = if digits.len() == 4 {
+                digits[2..].parse().unwrap_or(0)
+            } else {
+                0
+            };
             return Ok(Zone::Fixed(sign * (h * 3600 + m * 60)));
         }
     }
@@ -593,7 +615,11 @@ fn local_day(secs: i64, zone: &Zone) -> i64 {
     let offset = match zone {
         Zone::Fixed(o) => *o,
         Zone::Named(tz) => chrono::DateTime::from_timestamp(secs, 0).map_or(0, |utc| {
-            i64::from(tz.offset_from_utc_datetime(&utc.naive_utc()).fix().local_minus_utc())
+            i64::from(
+                tz.offset_from_utc_datetime(&utc.naive_utc())
+                    .fix()
+                    .local_minus_utc(),
+            )
         }),
     };
     (secs + offset).div_euclid(86_400)
@@ -775,11 +801,26 @@ mod tests {
     #[test]
     fn rows_are_numbered_over_batches() {
         let mut ing = Ingest::new(columns(), Policy::default());
-        assert!(ing.push(&batch(vec![1, 2], vec!["1997-01-01", "1997-01-02"], vec![1.0, 2.0])).is_ok());
-        let err = ing.push(&batch(vec![3, 4], vec!["1997-01-03", "1997-13-01"], vec![1.0, 2.0]));
+        assert!(ing
+            .push(&batch(
+                vec![1, 2],
+                vec!["1997-01-01", "1997-01-02"],
+                vec![1.0, 2.0]
+            ))
+            .is_ok());
+        let err = ing.push(&batch(
+            vec![3, 4],
+            vec!["1997-01-03", "1997-13-01"],
+            vec![1.0, 2.0],
+        ));
         match err {
-            Err(Error::InvalidRow { column, row, value, .. }) => {
-                assert_eq!((column.as_str(), row, value.as_str()), ("date", 3, "\"1997-13-01\""));
+            Err(Error::InvalidRow {
+                column, row, value, ..
+            }) => {
+                assert_eq!(
+                    (column.as_str(), row, value.as_str()),
+                    ("date", 3, "\"1997-13-01\"")
+                );
             }
             other => panic!("{other:?}"),
         }
@@ -788,8 +829,15 @@ mod tests {
     #[test]
     fn nan_amount_names_the_row() {
         let mut ing = Ingest::new(columns(), Policy::default());
-        let err = ing.push(&batch(vec![1, 2], vec!["1997-01-01", "1997-01-02"], vec![1.0, f64::NAN]));
-        assert!(matches!(err, Err(Error::InvalidRow { row: 1, .. })), "{err:?}");
+        let err = ing.push(&batch(
+            vec![1, 2],
+            vec!["1997-01-01", "1997-01-02"],
+            vec![1.0, f64::NAN],
+        ));
+        assert!(
+            matches!(err, Err(Error::InvalidRow { row: 1, .. })),
+            "{err:?}"
+        );
     }
 
     #[test]
@@ -801,6 +849,9 @@ mod tests {
         let days = to_days(&ts, "date", 0).unwrap_or_default();
         assert_eq!(days, vec![27 * 365 + 6]);
         let ts: ArrayRef = Arc::new(TimestampSecondArray::from(vec![secs]).with_timezone("+05:30"));
-        assert_eq!(to_days(&ts, "date", 0).unwrap_or_default(), vec![27 * 365 + 7]);
+        assert_eq!(
+            to_days(&ts, "date", 0).unwrap_or_default(),
+            vec![27 * 365 + 7]
+        );
     }
 }

@@ -13,6 +13,7 @@
 
 pub mod cohorts;
 pub mod ingest;
+pub mod subscriptions;
 pub mod summary;
 pub mod unit;
 

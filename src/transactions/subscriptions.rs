@@ -199,14 +199,19 @@ impl SubscriptionMetrics {
         use arrow_array::{ArrayRef, Date32Array, Float64Array, Int64Array};
         use std::sync::Arc;
         let f = |v: &[f64]| super::f64_array(v);
-        let o = |v: &[Option<f64>]| -> ArrayRef { Arc::new(v.iter().copied().collect::<Float64Array>()) };
+        let o = |v: &[Option<f64>]| -> ArrayRef {
+            Arc::new(v.iter().copied().collect::<Float64Array>())
+        };
         let i = |v: &[u64]| -> ArrayRef {
             Arc::new(Int64Array::from_iter_values(
                 v.iter().map(|&x| i64::try_from(x).unwrap_or(i64::MAX)),
             ))
         };
         super::record_batch(vec![
-            ("month".into(), Arc::new(Date32Array::from(self.month.clone())) as ArrayRef),
+            (
+                "month".into(),
+                Arc::new(Date32Array::from(self.month.clone())) as ArrayRef,
+            ),
             ("mrr".into(), f(&self.mrr)),
             ("customers".into(), i(&self.customers)),
             ("new_mrr".into(), f(&self.new_mrr)),
@@ -216,11 +221,20 @@ impl SubscriptionMetrics {
             ("reactivated_mrr".into(), f(&self.reactivated_mrr)),
             ("new_customers".into(), i(&self.new_customers)),
             ("churned_customers".into(), i(&self.churned_customers)),
-            ("reactivated_customers".into(), i(&self.reactivated_customers)),
+            (
+                "reactivated_customers".into(),
+                i(&self.reactivated_customers),
+            ),
             ("arpa".into(), o(&self.arpa)),
             ("logo_churn".into(), o(&self.logo_churn)),
-            ("gross_revenue_retention".into(), o(&self.gross_revenue_retention)),
-            ("net_revenue_retention".into(), o(&self.net_revenue_retention)),
+            (
+                "gross_revenue_retention".into(),
+                o(&self.gross_revenue_retention),
+            ),
+            (
+                "net_revenue_retention".into(),
+                o(&self.net_revenue_retention),
+            ),
             ("quick_ratio".into(), o(&self.quick_ratio)),
         ])
     }

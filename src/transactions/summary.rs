@@ -23,7 +23,7 @@ impl Kahan {
 }
 
 /// One customer-period of a log: its first day and (refund-netted) total.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 struct Purchase {
     period: i64,
     total: f64,
@@ -181,7 +181,11 @@ pub fn rfm_summary(
         s.recency.push(unit.span(first, last));
         s.t.push(unit.span(first, end_period));
         if let Some(m) = s.monetary_value.as_mut() {
-            m.push(if n > 1 { repeat.sum / (n - 1) as f64 } else { 0.0 });
+            m.push(if n > 1 {
+                repeat.sum / (n - 1) as f64
+            } else {
+                0.0
+            });
         }
     }
     s.keys = log.keys.select(&kept);
@@ -226,7 +230,9 @@ pub fn calibration_holdout(
     calibration_end: i32,
     observation_end: Option<i32>,
 ) -> Result<(CalibrationHoldout, Report)> {
-    let end = observation_end.or_else(|| log.max_day()).unwrap_or(calibration_end);
+    let end = observation_end
+        .or_else(|| log.max_day())
+        .unwrap_or(calibration_end);
     if end <= calibration_end && !log.rows.is_empty() {
         return Err(Error::param(
             "calibration_end",
@@ -257,9 +263,7 @@ pub fn calibration_holdout(
     // calibration customers, in key order, as indices into log.keys
     let cal_customers: Vec<u32> = {
         let mut v: Vec<u32> = by_customer(&cal_log.rows)
-            .filter(|(_, rows)| {
-                rows.iter().any(|r| !log.has_amount || r.amount >= 0.0)
-            })
+            .filter(|(_, rows)| rows.iter().any(|r| !log.has_amount || r.amount >= 0.0))
             .map(|(c, _)| c)
             .collect();
         v.dedup();
@@ -327,7 +331,10 @@ impl Summary {
     ) -> Result<Vec<(String, arrow_array::ArrayRef)>> {
         let mut cols = vec![
             (customer_column.to_owned(), super::keys_array(&self.keys)),
-            (format!("frequency{suffix}"), super::f64_array(&self.frequency)),
+            (
+                format!("frequency{suffix}"),
+                super::f64_array(&self.frequency),
+            ),
             (format!("recency{suffix}"), super::f64_array(&self.recency)),
             (format!("T{suffix}"), super::f64_array(&self.t)),
         ];
@@ -373,15 +380,21 @@ mod tests {
         let batch = RecordBatch::try_from_iter(vec![
             (
                 "customer_id",
-                Arc::new(Int64Array::from(rows.iter().map(|r| r.0).collect::<Vec<_>>())) as ArrayRef,
+                Arc::new(Int64Array::from(
+                    rows.iter().map(|r| r.0).collect::<Vec<_>>(),
+                )) as ArrayRef,
             ),
             (
                 "date",
-                Arc::new(StringArray::from(rows.iter().map(|r| r.1).collect::<Vec<_>>())) as ArrayRef,
+                Arc::new(StringArray::from(
+                    rows.iter().map(|r| r.1).collect::<Vec<_>>(),
+                )) as ArrayRef,
             ),
             (
                 "amount",
-                Arc::new(Float64Array::from(rows.iter().map(|r| r.2).collect::<Vec<_>>())) as ArrayRef,
+                Arc::new(Float64Array::from(
+                    rows.iter().map(|r| r.2).collect::<Vec<_>>(),
+                )) as ArrayRef,
             ),
         ])
         .unwrap_or_else(|e| panic!("{e}"));

@@ -157,7 +157,10 @@ mod tests {
         let w = TimeUnit::Weeks;
         assert_eq!(w.period(day(1997, 1, 5)), w.period(day(1996, 12, 30)));
         assert_eq!(w.period(day(1997, 1, 6)), w.period(day(1997, 1, 5)) + 1);
-        assert_eq!(w.start(w.period(day(1997, 1, 8))), i64::from(day(1997, 1, 6)));
+        assert_eq!(
+            w.start(w.period(day(1997, 1, 8))),
+            i64::from(day(1997, 1, 6))
+        );
         assert_eq!(w.period(0), 0);
         assert_eq!(w.period(-4), -1);
     }
@@ -167,12 +170,21 @@ mod tests {
         let m = TimeUnit::Months;
         assert_eq!(m.period(day(1997, 1, 31)), m.period(day(1997, 1, 1)));
         assert_eq!(m.period(day(1998, 2, 1)) - m.period(day(1997, 1, 31)), 13);
-        assert_eq!(m.start(m.period(day(1997, 3, 17))), i64::from(day(1997, 3, 1)));
+        assert_eq!(
+            m.start(m.period(day(1997, 3, 17))),
+            i64::from(day(1997, 3, 1))
+        );
         assert_eq!(m.period(day(1969, 12, 31)), 1969 * 12 + 11);
         assert_eq!(m.period_last_day(day(2020, 2, 3)), day(2020, 2, 29));
         // 1997-09-30 is a Tuesday; its week ends on Sunday 1997-10-05
-        assert_eq!(TimeUnit::Weeks.period_last_day(day(1997, 9, 30)), day(1997, 10, 5));
-        assert_eq!(TimeUnit::Days(7).period_last_day(day(1997, 9, 30)), day(1997, 9, 30));
+        assert_eq!(
+            TimeUnit::Weeks.period_last_day(day(1997, 9, 30)),
+            day(1997, 10, 5)
+        );
+        assert_eq!(
+            TimeUnit::Days(7).period_last_day(day(1997, 9, 30)),
+            day(1997, 9, 30)
+        );
     }
 
     #[test]

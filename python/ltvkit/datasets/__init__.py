@@ -59,8 +59,7 @@ def load_channels(kind: str = "dict") -> Any:
     with path("channels.csv").open(newline="", encoding="utf-8") as f:
         rows = list(csv.DictReader(f))
     columns: dict[str, list[Any]] = {
-        name: [r[name] if name == "channel" else _number(r[name]) for r in rows]
-        for name in rows[0]
+        name: [r[name] if name == "channel" else _number(r[name]) for r in rows] for name in rows[0]
     }
     if kind in ("pandas", "polars", "pyarrow"):
         columns = {
