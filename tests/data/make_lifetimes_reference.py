@@ -15,10 +15,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import lifetimes
-import pandas as pd
-from lifetimes.utils import calibration_and_holdout_data, summary_data_from_transaction_data
-
 ROOT = Path(__file__).resolve().parents[2]
 OUT = ROOT / "tests" / "data"
 LOG = ROOT / "python" / "ltvkit" / "datasets" / "cdnow_transactions.csv"
@@ -30,6 +26,11 @@ OBSERVATION_END = "1998-06-30"
 
 
 def main() -> None:
+    # imported here so that pytest's doctest collection can import this file without lifetimes
+    import lifetimes
+    import pandas as pd
+    from lifetimes.utils import calibration_and_holdout_data, summary_data_from_transaction_data
+
     assert lifetimes.__version__ == "0.11.3", lifetimes.__version__
     log = pd.read_csv(LOG, dtype={"customer_id": "int64", "date": "str", "amount": "float64"})
     for name, (freq, mult) in UNITS.items():
