@@ -41,6 +41,7 @@ from ltvkit.transactions import (
     cohort_table,
     rfm_summary,
     subscription_metrics,
+    value_breakdown,
 )
 
 __all__ = [
@@ -73,4 +74,5 @@ __all__ = [
     "simple_ltv",
     "subscription_ltv",
     "subscription_metrics",
+    "value_breakdown",
 ]

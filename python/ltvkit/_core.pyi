@@ -65,3 +65,15 @@ def subscription_metrics(
     future: str,
     refunds: str,
 ) -> tuple[Any, str]: ...
+def value_breakdown(
+    data: Any,
+    customer_id: str,
+    date: str,
+    amount: str,
+    value_type: str,
+    referred_by: str | None,
+    referral_share: float,
+    observation_end: datetime.date | None,
+    future: str,
+    refunds: str,
+) -> tuple[Any, str]: ...

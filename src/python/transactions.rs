@@ -5,8 +5,8 @@
 use super::errors::py_result;
 use crate::error::Result;
 use crate::transactions::{
-    self as tx, cohorts, subscriptions, summary, Future, LogColumns, Policy, Refunds, Report,
-    TimeUnit,
+    self as tx, cohorts, subscriptions, summary, value, Future, LogColumns, Policy, Refunds,
+    Report, TimeUnit,
 };
 use arrow_array::RecordBatch;
 use chrono::NaiveDate;
@@ -37,6 +37,7 @@ fn options(
             date,
             amount,
             tag,
+            link: None,
         },
         policy: Policy {
             observation_end: observation_end.map(tx::unit::days_from_date),
@@ -55,7 +56,7 @@ fn run<F>(
     f: F,
 ) -> PyResult<(PyTable, String)>
 where
-    F: FnOnce(&tx::Log, TimeUnit) -> Result<(RecordBatch, Report)> + Send,
+    F: FnOnce(&tx::Log, TimeUnit) -> Result<(RecordBatch, Report, serde_json::Value)> + Send,
 {
     let reader = data.into_reader()?;
     let result = py.detach(move || {
@@ -63,9 +64,9 @@ where
         let log = tx::read_log(&schema, reader, opts.columns, opts.policy)?;
         f(&log, opts.unit)
     });
-    let (batch, report) = py_result(result)?;
+    let (batch, report, summary) = py_result(result)?;
     let schema = batch.schema();
-    let json = serde_json::to_string(&report).unwrap_or_default();
+    let json = serde_json::json!({ "report": report, "summary": summary }).to_string();
     Ok((PyTable::try_new(vec![batch], schema)?, json))
 }
 
@@ -99,7 +100,11 @@ fn rfm_summary(
     opts.policy.observation_end = end.map(|e| opts.unit.period_last_day(e));
     run(py, data, opts, move |log, unit| {
         let (s, report) = summary::rfm_summary(log, unit, end)?;
-        Ok((s.to_record_batch(&customer_id)?, report))
+        Ok((
+            s.to_record_batch(&customer_id)?,
+            report,
+            serde_json::Value::Null,
+        ))
     })
 }
 
@@ -132,7 +137,11 @@ fn calibration_holdout(
     let cal = tx::unit::days_from_date(calibration_end);
     run(py, data, opts, move |log, unit| {
         let (ch, report) = summary::calibration_holdout(log, unit, cal, end)?;
-        Ok((ch.to_record_batch(&customer_id)?, report))
+        Ok((
+            ch.to_record_batch(&customer_id)?,
+            report,
+            serde_json::Value::Null,
+        ))
     })
 }
 
@@ -168,7 +177,11 @@ fn cohort_table(
     let end = opts.policy.observation_end;
     run(py, data, opts, move |log, unit| {
         let (t, report) = cohorts::cohort_table(log, cohort, unit, metric, end, segment.is_some())?;
-        Ok((t.to_record_batch(segment.as_deref())?, report))
+        Ok((
+            t.to_record_batch(segment.as_deref())?,
+            report,
+            serde_json::Value::Null,
+        ))
     })
 }
 
@@ -203,7 +216,11 @@ fn historical_ltv_of_log(
     let cohort = py_result(cohort.parse::<TimeUnit>())?;
     run(py, data, opts, move |log, unit| {
         let (t, report) = cohorts::historical_ltv(log, cohort, unit, horizon, by.is_some())?;
-        Ok((t.to_record_batch(by.as_deref())?, report))
+        Ok((
+            t.to_record_batch(by.as_deref())?,
+            report,
+            serde_json::Value::Null,
+        ))
     })
 }
 
@@ -233,7 +250,40 @@ fn subscription_metrics(
     let end = opts.policy.observation_end;
     run(py, data, opts, move |log, _| {
         let (t, report) = subscriptions::subscription_metrics(log, end)?;
-        Ok((t.to_record_batch()?, report))
+        Ok((t.to_record_batch()?, report, serde_json::Value::Null))
+    })
+}
+
+#[pyfunction]
+#[pyo3(signature = (data, customer_id, date, amount, value_type, referred_by, referral_share, observation_end, future, refunds))]
+#[allow(clippy::too_many_arguments)]
+fn value_breakdown(
+    py: Python<'_>,
+    data: PyRecordBatchReader,
+    customer_id: String,
+    date: String,
+    amount: String,
+    value_type: String,
+    referred_by: Option<String>,
+    referral_share: f64,
+    observation_end: Option<NaiveDate>,
+    future: &str,
+    refunds: &str,
+) -> PyResult<(PyTable, String)> {
+    let mut opts = py_result(options(
+        customer_id.clone(),
+        date,
+        Some(amount),
+        Some(value_type.clone()),
+        "D",
+        observation_end,
+        future,
+        refunds,
+    ))?;
+    opts.columns.link = referred_by;
+    run(py, data, opts, move |log, _| {
+        let (v, report) = value::value_breakdown(log, &value_type, referral_share)?;
+        Ok((v.to_record_batch(&customer_id)?, report, v.summary_json()))
     })
 }
 
@@ -243,5 +293,6 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(cohort_table, m)?)?;
     m.add_function(wrap_pyfunction!(historical_ltv_of_log, m)?)?;
     m.add_function(wrap_pyfunction!(subscription_metrics, m)?)?;
+    m.add_function(wrap_pyfunction!(value_breakdown, m)?)?;
     Ok(())
 }

@@ -56,6 +56,8 @@ pub struct LogColumns {
     pub amount: Option<String>,
     /// An optional text column carried per row (a segment, a value type, ...).
     pub tag: Option<String>,
+    /// An optional second text column in which nulls are allowed (e.g. `referred_by`).
+    pub link: Option<String>,
 }
 
 /// The customer keys of a log, in ascending order after [`Ingest::finish`].
@@ -93,7 +95,12 @@ pub struct Row {
     pub day: i32,
     pub amount: f64,
     pub tag: u32,
+    /// Index into [`Log::links`], or [`NO_LINK`] for a null.
+    pub link: u32,
 }
+
+/// [`Row::link`] of a null.
+pub const NO_LINK: u32 = u32::MAX;
 
 /// A validated log, its rows sorted by customer (in key order), day and amount.
 #[derive(Debug, Clone)]
@@ -102,6 +109,10 @@ pub struct Log {
     pub rows: Vec<Row>,
     /// The values of the tag column (indexed by [`Row::tag`]), empty without one.
     pub tags: Vec<Box<str>>,
+    /// For each tag value, the first row (0-based over the input) that carries it.
+    pub tag_rows: Vec<usize>,
+    /// The values of the link column (indexed by [`Row::link`]).
+    pub links: Vec<Box<str>>,
     pub has_amount: bool,
     pub report: Report,
     /// The customer column's name, for the output.
@@ -112,6 +123,50 @@ impl Log {
     /// The last day of the log, if any row was kept.
     pub fn max_day(&self) -> Option<i32> {
         self.rows.iter().map(|r| r.day).max()
+    }
+}
+
+/// Interns the values of a text column.
+#[derive(Default)]
+struct Interner {
+    map: FxMap<Box<str>, u32>,
+    values: Vec<Box<str>>,
+    first_rows: Vec<usize>,
+}
+
+impl Interner {
+    /// The index of each value; nulls are [`NO_LINK`] if allowed, an error otherwise.
+    fn intern(
+        &mut self,
+        array: &ArrayRef,
+        column: &str,
+        offset: usize,
+        nulls: bool,
+    ) -> Result<Vec<u32>> {
+        let array = cast(array, &DataType::Utf8, column)?;
+        if !nulls {
+            first_null(&array, column, offset, "null")?;
+        }
+        let strings = array.as_string::<i32>();
+        let mut out = Vec::with_capacity(array.len());
+        for (i, s) in strings.iter().enumerate() {
+            let Some(s) = s else {
+                out.push(NO_LINK);
+                continue;
+            };
+            let k = match self.map.get(s) {
+                Some(&k) => k,
+                None => {
+                    let k = self.values.len() as u32;
+                    self.map.insert(s.into(), k);
+                    self.values.push(s.into());
+                    self.first_rows.push(offset + i);
+                    k
+                }
+            };
+            out.push(k);
+        }
+        Ok(out)
     }
 }
 
@@ -127,6 +182,7 @@ struct Indices {
     date: usize,
     amount: Option<usize>,
     tag: Option<usize>,
+    link: Option<usize>,
 }
 
 /// Reads a log batch by batch.
@@ -141,8 +197,8 @@ pub struct Ingest {
     policy: Policy,
     idx: Option<Indices>,
     keys: KeyMap,
-    tags: FxMap<Box<str>, u32>,
-    tag_values: Vec<Box<str>>,
+    tags: Interner,
+    links: Interner,
     rows: Vec<Row>,
     report: Report,
 }
@@ -154,8 +210,8 @@ impl Ingest {
             policy,
             idx: None,
             keys: KeyMap::Unset,
-            tags: FxMap::default(),
-            tag_values: Vec::new(),
+            tags: Interner::default(),
+            links: Interner::default(),
             rows: Vec::new(),
             report: Report::default(),
         }
@@ -188,6 +244,10 @@ impl Ingest {
             },
             tag: match &self.columns.tag {
                 Some(t) => Some(find(t, "tag column")?),
+                None => None,
+            },
+            link: match &self.columns.link {
+                Some(t) => Some(find(t, "link column")?),
                 None => None,
             },
         };
@@ -242,8 +302,16 @@ impl Ingest {
             (Some(i), Some(name)) => Some(to_amounts(batch.column(i), name, offset)?),
             _ => None,
         };
-        let tags = match (idx.tag, self.columns.tag.clone()) {
-            (Some(i), Some(name)) => Some(self.intern_tags(batch.column(i), &name, offset)?),
+        let tags = match (idx.tag, &self.columns.tag) {
+            (Some(i), Some(name)) => {
+                Some(self.tags.intern(batch.column(i), name, offset, false)?)
+            }
+            _ => None,
+        };
+        let links = match (idx.link, &self.columns.link) {
+            (Some(i), Some(name)) => {
+                Some(self.links.intern(batch.column(i), name, offset, true)?)
+            }
             _ => None,
         };
         self.rows.reserve(n);
@@ -297,6 +365,7 @@ impl Ingest {
                 day,
                 amount,
                 tag: tags.as_ref().map_or(0, |t| t[i]),
+                link: links.as_ref().map_or(NO_LINK, |t| t[i]),
             });
         }
         self.report.rows_read += n as u64;
@@ -374,27 +443,6 @@ impl Ingest {
         Ok(out)
     }
 
-    fn intern_tags(&mut self, array: &ArrayRef, column: &str, offset: usize) -> Result<Vec<u32>> {
-        let array = cast(array, &DataType::Utf8, column)?;
-        first_null(&array, column, offset, "null")?;
-        let strings = array.as_string::<i32>();
-        let mut out = Vec::with_capacity(array.len());
-        for s in strings.iter() {
-            let s = s.unwrap_or_default();
-            let k = match self.tags.get(s) {
-                Some(&k) => k,
-                None => {
-                    let k = self.tag_values.len() as u32;
-                    self.tags.insert(s.into(), k);
-                    self.tag_values.push(s.into());
-                    k
-                }
-            };
-            out.push(k);
-        }
-        Ok(out)
-    }
-
     /// The validated log, customers renumbered in key order, rows sorted by customer, day and
     /// amount.
     pub fn finish(self) -> Log {
@@ -421,7 +469,9 @@ impl Ingest {
         Log {
             keys,
             rows,
-            tags: self.tag_values,
+            tags: self.tags.values,
+            tag_rows: self.tags.first_rows,
+            links: self.links.values,
             has_amount: self.columns.amount.is_some(),
             report: self.report,
             customer_column: self.columns.customer_id,
@@ -785,6 +835,7 @@ mod tests {
             date: "date".into(),
             amount: Some("amount".into()),
             tag: None,
+            link: None,
         }
     }
 

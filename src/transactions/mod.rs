@@ -16,6 +16,7 @@ pub mod ingest;
 pub mod subscriptions;
 pub mod summary;
 pub mod unit;
+pub mod value;
 
 pub use ingest::{Ingest, Log, LogColumns};
 pub use unit::TimeUnit;

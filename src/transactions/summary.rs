@@ -250,6 +250,8 @@ pub fn calibration_holdout(
         keys: log.keys.clone(),
         rows: cal_rows,
         tags: Vec::new(),
+        tag_rows: Vec::new(),
+        links: Vec::new(),
         has_amount: log.has_amount,
         report: Report::default(),
         customer_column: log.customer_column.clone(),
@@ -404,6 +406,7 @@ mod tests {
                 date: "date".into(),
                 amount: Some("amount".into()),
                 tag: None,
+                link: None,
             },
             Policy::default(),
         );
