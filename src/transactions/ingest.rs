@@ -461,11 +461,8 @@ impl Ingest {
         for r in &mut rows {
             r.customer = rank[r.customer as usize];
         }
-        rows.sort_unstable_by(|a, b| {
-            (a.customer, a.day)
-                .cmp(&(b.customer, b.day))
-                .then(a.amount.total_cmp(&b.amount))
-        });
+        sort_rows(&mut rows);
+
         Log {
             keys,
             rows,
@@ -476,6 +473,27 @@ impl Ingest {
             report: self.report,
             customer_column: self.columns.customer_id,
         }
+    }
+}
+
+/// Sorts rows by customer, day and amount, in place (no second copy of the rows): one
+/// unstable sort on a packed u64 key, then the rare runs of one customer-day by amount.
+fn sort_rows(rows: &mut [Row]) {
+    // one u64 key: customer in the high half, the day (order-preserving as u32) in the low half
+    let key = |r: &Row| (u64::from(r.customer) << 32) | u64::from((r.day as u32) ^ 0x8000_0000);
+    rows.sort_unstable_by_key(key);
+    // rows of the same customer and day: by amount (rare, short runs)
+    let mut i = 0;
+    while i < rows.len() {
+        let k = key(&rows[i]);
+        let mut j = i + 1;
+        while j < rows.len() && key(&rows[j]) == k {
+            j += 1;
+        }
+        if j - i > 1 {
+            rows[i..j].sort_unstable_by(|a, b| a.amount.total_cmp(&b.amount));
+        }
+        i = j;
     }
 }
 
@@ -837,6 +855,37 @@ mod tests {
             tag: None,
             link: None,
         }
+    }
+
+    #[test]
+    fn sorts_by_customer_day_amount_with_dates_before_1970() {
+        let row = |customer, day, amount| Row {
+            customer,
+            day,
+            amount,
+            tag: 0,
+            link: NO_LINK,
+        };
+        let mut rows = vec![
+            row(1, 3, 1.0),
+            row(0, 7, 2.0),
+            row(1, -5, 9.0),
+            row(1, -5, -1.0),
+            row(0, -400, 5.0),
+        ];
+        sort_rows(&mut rows);
+        let got: Vec<(u32, i32, f64)> =
+            rows.iter().map(|r| (r.customer, r.day, r.amount)).collect();
+        assert_eq!(
+            got,
+            vec![
+                (0, -400, 5.0),
+                (0, 7, 2.0),
+                (1, -5, -1.0),
+                (1, -5, 9.0),
+                (1, 3, 1.0)
+            ]
+        );
     }
 
     #[test]
