@@ -107,8 +107,9 @@ def test_historical_ltv_by_cohort_hand_computed() -> None:
 
 
 def test_historical_ltv_horizon_and_segments() -> None:
-    h = historical_ltv(LOG, horizon=1)
+    h = historical_ltv(LOG, horizon=1, observation_end="2020-03-31")
     assert h["historical_ltv"].tolist() == [160.0, 70.0]
+    assert metadata(h)["observation_end"] == "2020-03-31"
     # left out: c1 Feb and Mar, c2 Mar 15 and 16, c3 Mar
     assert metadata(h)["report"]["rows_beyond_horizon"] == 5
     s = historical_ltv(LOG, by="channel")

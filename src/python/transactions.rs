@@ -214,8 +214,9 @@ fn historical_ltv_of_log(
         refunds,
     ))?;
     let cohort = py_result(cohort.parse::<TimeUnit>())?;
+    let end = opts.policy.observation_end;
     run(py, data, opts, move |log, unit| {
-        let (t, report) = cohorts::historical_ltv(log, cohort, unit, horizon, by.is_some())?;
+        let (t, report) = cohorts::historical_ltv(log, cohort, unit, horizon, end, by.is_some())?;
         Ok((
             t.to_record_batch(by.as_deref())?,
             report,

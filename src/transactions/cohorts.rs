@@ -308,10 +308,13 @@ pub fn historical_ltv(
     cohort: TimeUnit,
     period: TimeUnit,
     horizon: Option<u32>,
+    observation_end: Option<i32>,
     segmented: bool,
 ) -> Result<(HistoricalLtv, Report)> {
     let mut report = log.report.clone();
-    report.observation_end = log.max_day().and_then(super::unit::date_from_days);
+    report.observation_end = observation_end
+        .or_else(|| log.max_day())
+        .and_then(super::unit::date_from_days);
     let mut groups: BTreeMap<(Box<str>, i64), (u64, f64, f64)> = BTreeMap::new();
     walk_customers(
         log,
