@@ -170,9 +170,76 @@ impl Interner {
     }
 }
 
+/// Integer customer ids: a direct table while they span a small range (no hashing), a hash map
+/// once they do not.
+#[derive(Default)]
+struct IntKeys {
+    /// (smallest id covered, index of each id from there; `u32::MAX` for none yet)
+    dense: Option<(i64, Vec<u32>)>,
+    map: FxMap<i64, u32>,
+    values: Vec<i64>,
+}
+
+const EMPTY_SLOT: u32 = u32::MAX;
+
+impl IntKeys {
+    fn intern_all(&mut self, ints: &[i64], rows_before: usize, out: &mut Vec<u32>) {
+        let (Some(&lo), Some(&hi)) = (ints.iter().min(), ints.iter().max()) else {
+            return;
+        };
+        // a table of at most ~2 slots per row (plus 8M) stays within the memory of the rows
+        let limit = 8_000_000i128 + 2 * (rows_before + ints.len()) as i128;
+        let fresh = self.values.is_empty() && self.dense.is_none();
+        if fresh && i128::from(hi) - i128::from(lo) < limit {
+            self.dense = Some((lo, Vec::new()));
+        }
+        if let Some((base, table)) = self.dense.as_mut() {
+            let new_lo = lo.min(*base);
+            let new_hi = hi.max(*base + table.len() as i64 - 1).max(hi);
+            if i128::from(new_hi) - i128::from(new_lo) < limit {
+                if new_lo < *base {
+                    let mut grown = vec![EMPTY_SLOT; (*base - new_lo) as usize];
+                    grown.extend_from_slice(table);
+                    *table = grown;
+                    *base = new_lo;
+                }
+                table.resize((new_hi - *base + 1) as usize, EMPTY_SLOT);
+            } else {
+                self.map = self
+                    .values
+                    .iter()
+                    .enumerate()
+                    .map(|(i, &v)| (v, i as u32))
+                    .collect();
+                self.dense = None;
+            }
+        }
+        let values = &mut self.values;
+        match self.dense.as_mut() {
+            Some((base, table)) => out.extend(ints.iter().map(|&v| {
+                let slot = &mut table[(v - *base) as usize];
+                if *slot == EMPTY_SLOT {
+                    *slot = values.len() as u32;
+                    values.push(v);
+                }
+                *slot
+            })),
+            None => {
+                let map = &mut self.map;
+                out.extend(ints.iter().map(|&v| {
+                    *map.entry(v).or_insert_with(|| {
+                        values.push(v);
+                        (values.len() - 1) as u32
+                    })
+                }));
+            }
+        }
+    }
+}
+
 enum KeyMap {
     Unset,
-    Int(FxMap<i64, u32>, Vec<i64>),
+    Int(IntKeys),
     Str(FxMap<Box<str>, u32>, Vec<Box<str>>),
 }
 
@@ -421,21 +488,16 @@ impl Ingest {
             _ => {
                 let ints = int_keys(&array, column, offset)?;
                 if matches!(self.keys, KeyMap::Unset) {
-                    self.keys = KeyMap::Int(FxMap::default(), Vec::new());
+                    self.keys = KeyMap::Int(IntKeys::default());
                 }
-                let KeyMap::Int(map, values) = &mut self.keys else {
+                let KeyMap::Int(keys) = &mut self.keys else {
                     return Err(mixed_keys(column));
                 };
-                out.extend(ints.iter().map(|&v| {
-                    *map.entry(v).or_insert_with(|| {
-                        values.push(v);
-                        (values.len() - 1) as u32
-                    })
-                }));
+                keys.intern_all(&ints, offset, &mut out);
             }
         }
-        if let KeyMap::Int(_, v) = &self.keys {
-            check_key_count(v.len(), column)?;
+        if let KeyMap::Int(k) = &self.keys {
+            check_key_count(k.values.len(), column)?;
         }
         if let KeyMap::Str(_, v) = &self.keys {
             check_key_count(v.len(), column)?;
@@ -448,8 +510,8 @@ impl Ingest {
     pub fn finish(self) -> Log {
         let (keys, rank): (Keys, Vec<u32>) = match self.keys {
             KeyMap::Unset => (Keys::Int(Vec::new()), Vec::new()),
-            KeyMap::Int(_, values) => {
-                let (sorted, rank) = rank_by(&values, |a, b| a.cmp(b));
+            KeyMap::Int(k) => {
+                let (sorted, rank) = rank_by(&k.values, |a, b| a.cmp(b));
                 (Keys::Int(sorted), rank)
             }
             KeyMap::Str(_, values) => {
@@ -886,6 +948,20 @@ mod tests {
                 (1, 3, 1.0)
             ]
         );
+    }
+
+    #[test]
+    fn integer_ids_dense_then_sparse_keep_their_identity() {
+        let mut k = IntKeys::default();
+        let mut out = Vec::new();
+        k.intern_all(&[5, 3, 5], 0, &mut out);
+        assert!(k.dense.is_some());
+        k.intern_all(&[-2, 3], 3, &mut out);
+        k.intern_all(&[1_000_000_000_000, 5, -2], 5, &mut out);
+        assert!(k.dense.is_none());
+        k.intern_all(&[3, 1_000_000_000_000, 7], 8, &mut out);
+        assert_eq!(out, vec![0, 1, 0, 2, 1, 3, 0, 2, 1, 3, 4]);
+        assert_eq!(k.values, vec![5, 3, -2, 1_000_000_000_000, 7]);
     }
 
     #[test]
