@@ -25,6 +25,7 @@ pub mod number;
 pub mod optimize;
 pub mod period;
 pub mod special;
+pub mod transactions;
 pub mod unit_economics;
 pub mod vectorize;
 

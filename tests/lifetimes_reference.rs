@@ -1,5 +1,5 @@
 //! ltvkit against lifetimes 0.11.3, an independent implementation. The reference numbers were
-//! written by tests/data/make_lifetimes_reference.py (see its docstring) into
+//! written by tests/data/make_lifetimes_reference_models.py (see its docstring) into
 //! tests/data/lifetimes_reference.json and tests/data/lifetimes_reference_customers.csv.
 //!
 //! Predictions are compared at lifetimes' own fitted parameters, so that they test the formulas;

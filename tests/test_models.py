@@ -2,8 +2,9 @@
 kind, vectorised predictions, errors, JSON and pickle.
 
 Numbers asserted come from Fader, Hardie & Lee (2005) (BG/NBD on CDNOW), Fader & Hardie (2013)
-(Gamma-Gamma), lifetimes 0.11.3 outputs stored by tests/data/make_lifetimes_reference.py, hand
-calculations written here, or scipy references computed here.
+(Gamma-Gamma), lifetimes 0.11.3 outputs stored by
+tests/data/make_lifetimes_reference_models.py, hand calculations written here, or scipy
+references computed here.
 """
 
 from __future__ import annotations

@@ -45,6 +45,13 @@ from ltvkit.models import (
     ShiftedBetaGeoModel,
     customer_lifetime_value,
 )
+from ltvkit.transactions import (
+    calibration_holdout,
+    cohort_table,
+    rfm_summary,
+    subscription_metrics,
+    value_breakdown,
+)
 
 __all__ = [
     "ArithmeticOverflowError",
@@ -63,8 +70,10 @@ __all__ = [
     "average_order_value",
     "cac",
     "cac_payback_periods",
+    "calibration_holdout",
     "channel_economics",
     "churn_rate",
+    "cohort_table",
     "customer_lifetime_value",
     "customer_value",
     "datasets",
@@ -77,6 +86,9 @@ __all__ = [
     "project_customer_base",
     "purchase_frequency",
     "retention_rate",
+    "rfm_summary",
     "simple_ltv",
     "subscription_ltv",
+    "subscription_metrics",
+    "value_breakdown",
 ]

@@ -1,5 +1,6 @@
 # Hand-written stubs of the Rust extension, checked by `python -m mypy.stubtest ltvkit._core`.
 # The documented public API is in ltvkit.economics; these are its normalised entry points.
+import datetime
 from decimal import Decimal
 from typing import Any, final
 
@@ -16,12 +17,15 @@ __all__ = [
     "average_order_value",
     "cac",
     "cac_payback_periods",
+    "calibration_holdout",
     "channel_economics",
     "churn_rate",
+    "cohort_table",
     "customer_lifetime_value",
     "customer_value",
     "expected_lifetime",
     "historical_ltv",
+    "historical_ltv_of_log",
     "ltv_cac_ratio",
     "ltv_multiple_of_first_purchase",
     "max_affordable_cac",
@@ -29,8 +33,11 @@ __all__ = [
     "project_customer_base",
     "purchase_frequency",
     "retention_rate",
+    "rfm_summary",
     "simple_ltv",
     "subscription_ltv",
+    "subscription_metrics",
+    "value_breakdown",
 ]
 
 __version__: str
@@ -419,3 +426,73 @@ class ShiftedBetaGeoModel:
     def from_json(cls, text: str) -> Self: ...
     def __reduce__(self) -> tuple[Any, tuple[str]]: ...
     def __eq__(self, other: object, /) -> bool: ...
+
+# transactions (src/python/transactions.rs): an Arrow stream in, (arro3 Table, JSON report) out
+def rfm_summary(
+    data: Any,
+    customer_id: str,
+    date: str,
+    amount: str | None,
+    period: str,
+    observation_end: datetime.date | None,
+    future: str,
+    refunds: str,
+) -> tuple[Any, str]: ...
+def calibration_holdout(
+    data: Any,
+    customer_id: str,
+    date: str,
+    amount: str | None,
+    period: str,
+    calibration_end: datetime.date,
+    observation_end: datetime.date | None,
+    future: str,
+    refunds: str,
+) -> tuple[Any, str]: ...
+def cohort_table(
+    data: Any,
+    customer_id: str,
+    date: str,
+    amount: str | None,
+    segment: str | None,
+    cohort: str,
+    period: str,
+    metric: str,
+    observation_end: datetime.date | None,
+    future: str,
+    refunds: str,
+) -> tuple[Any, str]: ...
+def historical_ltv_of_log(
+    data: Any,
+    customer_id: str,
+    date: str,
+    amount: str,
+    by: str | None,
+    cohort: str,
+    period: str,
+    horizon: int | None,
+    observation_end: datetime.date | None,
+    future: str,
+    refunds: str,
+) -> tuple[Any, str]: ...
+def subscription_metrics(
+    data: Any,
+    customer_id: str,
+    month: str,
+    mrr: str,
+    observation_end: datetime.date | None,
+    future: str,
+    refunds: str,
+) -> tuple[Any, str]: ...
+def value_breakdown(
+    data: Any,
+    customer_id: str,
+    date: str,
+    amount: str,
+    value_type: str,
+    referred_by: str | None,
+    referral_share: float,
+    observation_end: datetime.date | None,
+    future: str,
+    refunds: str,
+) -> tuple[Any, str]: ...

@@ -184,6 +184,12 @@ def historical_ltv(
 
     .. math:: historical\\ LTV = cohort\\ revenue / cohort\\ customers
 
+    Two input kinds: two numbers (or arrays), ``historical_ltv(cohort_revenue,
+    cohort_customers)``; or a transaction log (a DataFrame, Arrow table or stream, or a path)
+    and keyword options, ``historical_ltv(log, by=None, horizon=None, ...)``, which is
+    :func:`ltvkit.transactions.historical_ltv` (per cohort or segment, with the multiple of
+    the first purchase).
+
     Examples
     --------
     A cohort of 100 customers that brought 60,000 over its life:
@@ -191,10 +197,20 @@ def historical_ltv(
     >>> historical_ltv(60_000, 100)
     600.0
     """
+    from ltvkit import transactions
+
+    if transactions.is_log(cohort_revenue):
+        if cohort_customers is not None:
+            msg = (
+                "historical_ltv(transactions, ...) takes the log and keyword options only; "
+                "cohort_customers is for historical_ltv(cohort_revenue, cohort_customers)"
+            )
+            raise InvalidInputError(msg)
+        return transactions.historical_ltv(cohort_revenue, **kwargs)
     if cohort_customers is None or kwargs:
         msg = (
             "historical_ltv(cohort_revenue, cohort_customers) takes two numbers (or arrays); "
-            "historical LTV from a transaction log is not available in this version"
+            "for a transaction log pass the log (a DataFrame, Arrow table or path) first"
         )
         raise InvalidInputError(msg)
     return apply(

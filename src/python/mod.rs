@@ -5,6 +5,7 @@ mod errors;
 mod models;
 mod models_b;
 mod numeric;
+mod transactions;
 
 use pyo3::prelude::*;
 
@@ -14,5 +15,6 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     economics::register(m)?;
     models::register(m)?;
     models_b::register(m)?;
+    transactions::register(m)?;
     Ok(())
 }

@@ -4,7 +4,7 @@ lifetimes needs an old stack; run this in a separate virtual environment:
 
     python3 -m venv /tmp/venv-lifetimes
     /tmp/venv-lifetimes/bin/pip install "lifetimes==0.11.3" "pandas<2" "numpy<2" "scipy<1.12"
-    /tmp/venv-lifetimes/bin/python tests/data/make_lifetimes_reference.py
+    /tmp/venv-lifetimes/bin/python tests/data/make_lifetimes_reference_models.py
 
 It reads tests/data/cdnow_summary_monetary.csv (weeks, 2 decimals) and writes
 tests/data/lifetimes_reference.json (fitted parameters, log-likelihoods, new-customer

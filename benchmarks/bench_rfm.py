@@ -1,0 +1,96 @@
+"""rfm_summary from Parquet: ltvkit against the equivalent polars pipeline and lifetimes.
+
+    python benchmarks/bench_rfm.py /tmp/ltvkit_log_10m.parquet --repeat 3
+
+Each contender runs in its own process (so peak RSS is its own), ``--repeat`` times; the
+median wall time and the largest peak RSS are printed. lifetimes runs only if it imports in
+the interpreter given by ``--lifetimes-python`` (it needs an old pandas stack).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+import textwrap
+
+LTVKIT = """
+import ltvkit
+t = ltvkit.rfm_summary(PATH, amount="amount", period="D")
+n = t.num_rows
+"""
+
+POLARS = """
+import polars as pl
+lf = pl.scan_parquet(PATH)
+end = lf.select(pl.col("date").max()).collect().item()
+per_day = lf.group_by("customer_id", "date").agg(pl.col("amount").sum())
+s = (
+    per_day.group_by("customer_id")
+    .agg(
+        first=pl.col("date").min(),
+        last=pl.col("date").max(),
+        n=pl.len(),
+        total=pl.col("amount").sum(),
+        first_amount=pl.col("amount").sort_by("date").first(),
+    )
+    .with_columns(
+        frequency=(pl.col("n") - 1).cast(pl.Float64),
+        recency=(pl.col("last") - pl.col("first")).dt.total_days().cast(pl.Float64),
+        T=(pl.lit(end) - pl.col("first")).dt.total_days().cast(pl.Float64),
+        monetary_value=pl.when(pl.col("n") > 1)
+        .then((pl.col("total") - pl.col("first_amount")) / (pl.col("n") - 1))
+        .otherwise(0.0),
+    )
+    .select("customer_id", "frequency", "recency", "T", "monetary_value")
+    .sort("customer_id")
+    .collect()
+)
+n = s.height
+"""
+
+LIFETIMES = """
+import pyarrow.parquet as pq
+from lifetimes.utils import summary_data_from_transaction_data
+df = pq.read_table(PATH).to_pandas()
+s = summary_data_from_transaction_data(df, "customer_id", "date", monetary_value_col="amount")
+n = len(s)
+"""
+
+RUNNER = """
+import resource, time
+PATH = {path!r}
+t0 = time.perf_counter()
+{body}
+dt = time.perf_counter() - t0
+rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+print(__import__("json").dumps({{"seconds": dt, "peak_rss": rss, "rows": n}}))
+"""
+
+
+def run(python: str, body: str, path: str) -> dict[str, float]:
+    code = RUNNER.format(path=path, body=textwrap.dedent(body))
+    out = subprocess.run([python, "-c", code], capture_output=True, text=True, check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("path")
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--lifetimes-python", default=None)
+    args = parser.parse_args()
+    contenders = [("ltvkit", sys.executable, LTVKIT), ("polars", sys.executable, POLARS)]
+    if args.lifetimes_python:
+        contenders.append(("lifetimes", args.lifetimes_python, LIFETIMES))
+    for name, python, body in contenders:
+        runs = [run(python, body, args.path) for _ in range(args.repeat)]
+        secs = statistics.median(r["seconds"] for r in runs)
+        rss = max(r["peak_rss"] for r in runs) / 2**20
+        print(f"{name:10s} median {secs:7.2f} s  peak RSS {rss:8.0f} MiB  rows {runs[0]['rows']:,}")
+
+
+if __name__ == "__main__":
+    main()

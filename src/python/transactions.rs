@@ -1,0 +1,299 @@
+//! Bindings of `crate::transactions`: an Arrow stream in (anything with `__arrow_c_stream__`,
+//! read batch by batch without copying), an Arrow table and a JSON report out. The public,
+//! documented functions are in `python/ltvkit/transactions.py`.
+
+use super::errors::py_result;
+use crate::error::Result;
+use crate::transactions::{
+    self as tx, cohorts, subscriptions, summary, value, Future, LogColumns, Policy, Refunds,
+    Report, TimeUnit,
+};
+use arrow_array::RecordBatch;
+use chrono::NaiveDate;
+use pyo3::prelude::*;
+use pyo3_arrow::{PyRecordBatchReader, PyTable};
+
+/// The parsed options shared by the log functions.
+struct Options {
+    columns: LogColumns,
+    policy: Policy,
+    unit: TimeUnit,
+}
+
+#[allow(clippy::too_many_arguments)]
+fn options(
+    customer_id: String,
+    date: String,
+    amount: Option<String>,
+    tag: Option<String>,
+    period: &str,
+    observation_end: Option<NaiveDate>,
+    future: &str,
+    refunds: &str,
+) -> Result<Options> {
+    Ok(Options {
+        columns: LogColumns {
+            customer_id,
+            date,
+            amount,
+            tag,
+            link: None,
+        },
+        policy: Policy {
+            observation_end: observation_end.map(tx::unit::days_from_date),
+            future: future.parse::<Future>()?,
+            refunds: refunds.parse::<Refunds>()?,
+        },
+        unit: period.parse::<TimeUnit>()?,
+    })
+}
+
+/// Reads the stream (detached from the interpreter) and runs `f` on the log.
+fn run<F>(
+    py: Python<'_>,
+    data: PyRecordBatchReader,
+    opts: Options,
+    f: F,
+) -> PyResult<(PyTable, String)>
+where
+    F: FnOnce(&tx::Log, TimeUnit) -> Result<(RecordBatch, Report, serde_json::Value)> + Send,
+{
+    let reader = data.into_reader()?;
+    let result = py.detach(move || {
+        let schema = reader.schema();
+        let log = tx::read_log(&schema, reader, opts.columns, opts.policy)?;
+        f(&log, opts.unit)
+    });
+    let (batch, report, summary) = py_result(result)?;
+    let schema = batch.schema();
+    let json = serde_json::json!({ "report": report, "summary": summary }).to_string();
+    Ok((PyTable::try_new(vec![batch], schema)?, json))
+}
+
+#[pyfunction]
+#[pyo3(signature = (data, customer_id, date, amount, period, observation_end, future, refunds))]
+#[allow(clippy::too_many_arguments)]
+fn rfm_summary(
+    py: Python<'_>,
+    data: PyRecordBatchReader,
+    customer_id: String,
+    date: String,
+    amount: Option<String>,
+    period: &str,
+    observation_end: Option<NaiveDate>,
+    future: &str,
+    refunds: &str,
+) -> PyResult<(PyTable, String)> {
+    let opts = py_result(options(
+        customer_id.clone(),
+        date,
+        amount,
+        None,
+        period,
+        observation_end,
+        future,
+        refunds,
+    ))?;
+    let end = opts.policy.observation_end;
+    // lifetimes keeps the whole period of observation_end (it compares period starts)
+    let mut opts = opts;
+    opts.policy.observation_end = end.map(|e| opts.unit.period_last_day(e));
+    run(py, data, opts, move |log, unit| {
+        let (s, report) = summary::rfm_summary(log, unit, end)?;
+        Ok((
+            s.to_record_batch(&customer_id)?,
+            report,
+            serde_json::Value::Null,
+        ))
+    })
+}
+
+#[pyfunction]
+#[pyo3(signature = (data, customer_id, date, amount, period, calibration_end, observation_end, future, refunds))]
+#[allow(clippy::too_many_arguments)]
+fn calibration_holdout(
+    py: Python<'_>,
+    data: PyRecordBatchReader,
+    customer_id: String,
+    date: String,
+    amount: Option<String>,
+    period: &str,
+    calibration_end: NaiveDate,
+    observation_end: Option<NaiveDate>,
+    future: &str,
+    refunds: &str,
+) -> PyResult<(PyTable, String)> {
+    let opts = py_result(options(
+        customer_id.clone(),
+        date,
+        amount,
+        None,
+        period,
+        observation_end,
+        future,
+        refunds,
+    ))?;
+    let end = opts.policy.observation_end;
+    let cal = tx::unit::days_from_date(calibration_end);
+    run(py, data, opts, move |log, unit| {
+        let (ch, report) = summary::calibration_holdout(log, unit, cal, end)?;
+        Ok((
+            ch.to_record_batch(&customer_id)?,
+            report,
+            serde_json::Value::Null,
+        ))
+    })
+}
+
+#[pyfunction]
+#[pyo3(signature = (data, customer_id, date, amount, segment, cohort, period, metric, observation_end, future, refunds))]
+#[allow(clippy::too_many_arguments)]
+fn cohort_table(
+    py: Python<'_>,
+    data: PyRecordBatchReader,
+    customer_id: String,
+    date: String,
+    amount: Option<String>,
+    segment: Option<String>,
+    cohort: &str,
+    period: &str,
+    metric: &str,
+    observation_end: Option<NaiveDate>,
+    future: &str,
+    refunds: &str,
+) -> PyResult<(PyTable, String)> {
+    let opts = py_result(options(
+        customer_id,
+        date,
+        amount,
+        segment.clone(),
+        period,
+        observation_end,
+        future,
+        refunds,
+    ))?;
+    let cohort = py_result(cohort.parse::<TimeUnit>())?;
+    let metric = py_result(metric.parse::<cohorts::CohortMetric>())?;
+    let end = opts.policy.observation_end;
+    run(py, data, opts, move |log, unit| {
+        let (t, report) = cohorts::cohort_table(log, cohort, unit, metric, end, segment.is_some())?;
+        Ok((
+            t.to_record_batch(segment.as_deref())?,
+            report,
+            serde_json::Value::Null,
+        ))
+    })
+}
+
+#[pyfunction]
+#[pyo3(signature = (data, customer_id, date, amount, by, cohort, period, horizon, observation_end, future, refunds))]
+#[allow(clippy::too_many_arguments)]
+#[pyo3(name = "historical_ltv_of_log")]
+fn historical_ltv_of_log(
+    py: Python<'_>,
+    data: PyRecordBatchReader,
+    customer_id: String,
+    date: String,
+    amount: String,
+    by: Option<String>,
+    cohort: &str,
+    period: &str,
+    horizon: Option<u32>,
+    observation_end: Option<NaiveDate>,
+    future: &str,
+    refunds: &str,
+) -> PyResult<(PyTable, String)> {
+    let opts = py_result(options(
+        customer_id,
+        date,
+        Some(amount),
+        by.clone(),
+        period,
+        observation_end,
+        future,
+        refunds,
+    ))?;
+    let cohort = py_result(cohort.parse::<TimeUnit>())?;
+    let end = opts.policy.observation_end;
+    run(py, data, opts, move |log, unit| {
+        let (t, report) = cohorts::historical_ltv(log, cohort, unit, horizon, end, by.is_some())?;
+        Ok((
+            t.to_record_batch(by.as_deref())?,
+            report,
+            serde_json::Value::Null,
+        ))
+    })
+}
+
+#[pyfunction]
+#[pyo3(signature = (data, customer_id, month, mrr, observation_end, future, refunds))]
+#[allow(clippy::too_many_arguments)]
+fn subscription_metrics(
+    py: Python<'_>,
+    data: PyRecordBatchReader,
+    customer_id: String,
+    month: String,
+    mrr: String,
+    observation_end: Option<NaiveDate>,
+    future: &str,
+    refunds: &str,
+) -> PyResult<(PyTable, String)> {
+    let opts = py_result(options(
+        customer_id,
+        month,
+        Some(mrr),
+        None,
+        "M",
+        observation_end,
+        future,
+        refunds,
+    ))?;
+    let end = opts.policy.observation_end;
+    run(py, data, opts, move |log, _| {
+        let (t, report) = subscriptions::subscription_metrics(log, end)?;
+        Ok((t.to_record_batch()?, report, serde_json::Value::Null))
+    })
+}
+
+#[pyfunction]
+#[pyo3(signature = (data, customer_id, date, amount, value_type, referred_by, referral_share, observation_end, future, refunds))]
+#[allow(clippy::too_many_arguments)]
+fn value_breakdown(
+    py: Python<'_>,
+    data: PyRecordBatchReader,
+    customer_id: String,
+    date: String,
+    amount: String,
+    value_type: String,
+    referred_by: Option<String>,
+    referral_share: f64,
+    observation_end: Option<NaiveDate>,
+    future: &str,
+    refunds: &str,
+) -> PyResult<(PyTable, String)> {
+    let mut opts = py_result(options(
+        customer_id.clone(),
+        date,
+        Some(amount),
+        Some(value_type.clone()),
+        "D",
+        observation_end,
+        future,
+        refunds,
+    ))?;
+    opts.columns.link = referred_by;
+    run(py, data, opts, move |log, _| {
+        let (v, report) = value::value_breakdown(log, &value_type, referral_share)?;
+        Ok((v.to_record_batch(&customer_id)?, report, v.summary_json()))
+    })
+}
+
+pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_function(wrap_pyfunction!(rfm_summary, m)?)?;
+    m.add_function(wrap_pyfunction!(calibration_holdout, m)?)?;
+    m.add_function(wrap_pyfunction!(cohort_table, m)?)?;
+    m.add_function(wrap_pyfunction!(historical_ltv_of_log, m)?)?;
+    m.add_function(wrap_pyfunction!(subscription_metrics, m)?)?;
+    m.add_function(wrap_pyfunction!(value_breakdown, m)?)?;
+    Ok(())
+}

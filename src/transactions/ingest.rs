@@ -1,0 +1,1033 @@
+//! Reading a transaction log from Arrow record batches: column lookup, type conversion, row
+//! validation and the bad-input policies, batch by batch.
+
+use super::unit::days_from_date;
+use super::{Future, Policy, Refunds, Report};
+use crate::error::{Error, Result};
+use arrow_array::cast::AsArray;
+use arrow_array::types::{
+    Date32Type, Date64Type, Float64Type, Int64Type, TimestampMicrosecondType,
+    TimestampMillisecondType, TimestampNanosecondType, TimestampSecondType, UInt64Type,
+};
+use arrow_array::{Array, ArrayRef, RecordBatch};
+use arrow_schema::{DataType, SchemaRef, TimeUnit as ArrowTimeUnit};
+use chrono::{NaiveDate, Offset, TimeZone};
+use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
+
+/// A small, fast, non-cryptographic hasher (the Fx hash of rustc) for customer keys: the keys
+/// are the user's own data, not an attacker's, and SipHash would dominate the run time.
+#[derive(Default, Clone, Copy)]
+pub struct FxHasher(u64);
+
+const FX_SEED: u64 = 0x51_7c_c1_b7_27_22_0a_95;
+
+impl Hasher for FxHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            let mut b = [0u8; 8];
+            b.copy_from_slice(c);
+            self.write_u64(u64::from_le_bytes(b));
+        }
+        for &b in chunks.remainder() {
+            self.write_u64(u64::from(b));
+        }
+    }
+    fn write_u64(&mut self, i: u64) {
+        self.0 = (self.0.rotate_left(5) ^ i).wrapping_mul(FX_SEED);
+    }
+    fn write_i64(&mut self, i: i64) {
+        self.write_u64(i as u64);
+    }
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+pub type FxMap<K, V> = HashMap<K, V, BuildHasherDefault<FxHasher>>;
+
+/// The names of the columns to read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogColumns {
+    pub customer_id: String,
+    pub date: String,
+    /// None: a log without amounts (counts only).
+    pub amount: Option<String>,
+    /// An optional text column carried per row (a segment, a value type, ...).
+    pub tag: Option<String>,
+    /// An optional second text column in which nulls are allowed (e.g. `referred_by`).
+    pub link: Option<String>,
+}
+
+/// The customer keys of a log, in ascending order after [`Ingest::finish`].
+#[derive(Debug, Clone, PartialEq)]
+pub enum Keys {
+    Int(Vec<i64>),
+    Str(Vec<Box<str>>),
+}
+
+impl Keys {
+    pub fn len(&self) -> usize {
+        match self {
+            Keys::Int(v) => v.len(),
+            Keys::Str(v) => v.len(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The keys at `idx`, in that order.
+    pub fn select(&self, idx: &[u32]) -> Keys {
+        match self {
+            Keys::Int(v) => Keys::Int(idx.iter().map(|&i| v[i as usize]).collect()),
+            Keys::Str(v) => Keys::Str(idx.iter().map(|&i| v[i as usize].clone()).collect()),
+        }
+    }
+}
+
+/// One kept row: customer index (into [`Log::keys`]), day (since 1970-01-01), amount, tag index.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Row {
+    pub customer: u32,
+    pub day: i32,
+    pub amount: f64,
+    pub tag: u32,
+    /// Index into [`Log::links`], or [`NO_LINK`] for a null.
+    pub link: u32,
+}
+
+/// [`Row::link`] of a null.
+pub const NO_LINK: u32 = u32::MAX;
+
+/// A validated log, its rows sorted by customer (in key order), day and amount.
+#[derive(Debug, Clone)]
+pub struct Log {
+    pub keys: Keys,
+    pub rows: Vec<Row>,
+    /// The values of the tag column (indexed by [`Row::tag`]), empty without one.
+    pub tags: Vec<Box<str>>,
+    /// For each tag value, the first row (0-based over the input) that carries it.
+    pub tag_rows: Vec<usize>,
+    /// The values of the link column (indexed by [`Row::link`]).
+    pub links: Vec<Box<str>>,
+    pub has_amount: bool,
+    pub report: Report,
+    /// The customer column's name, for the output.
+    pub customer_column: String,
+}
+
+impl Log {
+    /// The last day of the log, if any row was kept.
+    pub fn max_day(&self) -> Option<i32> {
+        self.rows.iter().map(|r| r.day).max()
+    }
+}
+
+/// Interns the values of a text column.
+#[derive(Default)]
+struct Interner {
+    map: FxMap<Box<str>, u32>,
+    values: Vec<Box<str>>,
+    first_rows: Vec<usize>,
+}
+
+impl Interner {
+    /// The index of each value; nulls are [`NO_LINK`] if allowed, an error otherwise.
+    fn intern(
+        &mut self,
+        array: &ArrayRef,
+        column: &str,
+        offset: usize,
+        nulls: bool,
+    ) -> Result<Vec<u32>> {
+        let array = cast(array, &DataType::Utf8, column)?;
+        if !nulls {
+            first_null(&array, column, offset, "null")?;
+        }
+        let strings = array.as_string::<i32>();
+        let mut out = Vec::with_capacity(array.len());
+        for (i, s) in strings.iter().enumerate() {
+            let Some(s) = s else {
+                out.push(NO_LINK);
+                continue;
+            };
+            let k = match self.map.get(s) {
+                Some(&k) => k,
+                None => {
+                    let k = self.values.len() as u32;
+                    self.map.insert(s.into(), k);
+                    self.values.push(s.into());
+                    self.first_rows.push(offset + i);
+                    k
+                }
+            };
+            out.push(k);
+        }
+        Ok(out)
+    }
+}
+
+/// Integer customer ids: a direct table while they span a small range (no hashing), a hash map
+/// once they do not.
+#[derive(Default)]
+struct IntKeys {
+    /// (smallest id covered, index of each id from there; `u32::MAX` for none yet)
+    dense: Option<(i64, Vec<u32>)>,
+    map: FxMap<i64, u32>,
+    values: Vec<i64>,
+}
+
+const EMPTY_SLOT: u32 = u32::MAX;
+
+impl IntKeys {
+    fn intern_all(&mut self, ints: &[i64], rows_before: usize, out: &mut Vec<u32>) {
+        let (Some(&lo), Some(&hi)) = (ints.iter().min(), ints.iter().max()) else {
+            return;
+        };
+        // a table of at most ~2 slots per row (plus 8M) stays within the memory of the rows
+        let limit = 8_000_000i128 + 2 * (rows_before + ints.len()) as i128;
+        let fresh = self.values.is_empty() && self.dense.is_none();
+        if fresh && i128::from(hi) - i128::from(lo) < limit {
+            self.dense = Some((lo, Vec::new()));
+        }
+        if let Some((base, table)) = self.dense.as_mut() {
+            let new_lo = lo.min(*base);
+            let new_hi = hi.max(*base + table.len() as i64 - 1).max(hi);
+            if i128::from(new_hi) - i128::from(new_lo) < limit {
+                if new_lo < *base {
+                    let mut grown = vec![EMPTY_SLOT; (*base - new_lo) as usize];
+                    grown.extend_from_slice(table);
+                    *table = grown;
+                    *base = new_lo;
+                }
+                table.resize((new_hi - *base + 1) as usize, EMPTY_SLOT);
+            } else {
+                self.map = self
+                    .values
+                    .iter()
+                    .enumerate()
+                    .map(|(i, &v)| (v, i as u32))
+                    .collect();
+                self.dense = None;
+            }
+        }
+        let values = &mut self.values;
+        match self.dense.as_mut() {
+            Some((base, table)) => out.extend(ints.iter().map(|&v| {
+                let slot = &mut table[(v - *base) as usize];
+                if *slot == EMPTY_SLOT {
+                    *slot = values.len() as u32;
+                    values.push(v);
+                }
+                *slot
+            })),
+            None => {
+                let map = &mut self.map;
+                out.extend(ints.iter().map(|&v| {
+                    *map.entry(v).or_insert_with(|| {
+                        values.push(v);
+                        (values.len() - 1) as u32
+                    })
+                }));
+            }
+        }
+    }
+}
+
+enum KeyMap {
+    Unset,
+    Int(IntKeys),
+    Str(FxMap<Box<str>, u32>, Vec<Box<str>>),
+}
+
+#[derive(Clone, Copy)]
+struct Indices {
+    customer: usize,
+    date: usize,
+    amount: Option<usize>,
+    tag: Option<usize>,
+    link: Option<usize>,
+}
+
+/// Reads a log batch by batch.
+///
+/// # Errors
+/// [`Error::InvalidColumn`] for a missing column or an unusable type; [`Error::InvalidRow`]
+/// (column, 0-based row over all batches, value) for a null key or date, an unparseable date, a
+/// null, NaN or infinite amount, a date after `observation_end` under [`Future::Raise`], a
+/// negative amount under [`Refunds::Error`].
+pub struct Ingest {
+    columns: LogColumns,
+    policy: Policy,
+    idx: Option<Indices>,
+    keys: KeyMap,
+    tags: Interner,
+    links: Interner,
+    rows: Vec<Row>,
+    report: Report,
+}
+
+impl Ingest {
+    pub fn new(columns: LogColumns, policy: Policy) -> Self {
+        Ingest {
+            columns,
+            policy,
+            idx: None,
+            keys: KeyMap::Unset,
+            tags: Interner::default(),
+            links: Interner::default(),
+            rows: Vec::new(),
+            report: Report::default(),
+        }
+    }
+
+    /// Checks the schema (call it before the first batch, also for an empty stream).
+    ///
+    /// # Errors
+    /// [`Error::InvalidColumn`] naming the missing column and the available ones.
+    pub fn schema(&mut self, schema: &SchemaRef) -> Result<()> {
+        let find = |name: &str, what: &str| -> Result<usize> {
+            schema.index_of(name).map_err(|_| Error::InvalidColumn {
+                column: name.to_owned(),
+                problem: format!(
+                    "no such column (the {what}); the columns are {:?}; pass {what}=\"<name>\"",
+                    schema
+                        .fields()
+                        .iter()
+                        .map(|f| f.name().as_str())
+                        .collect::<Vec<_>>()
+                ),
+            })
+        };
+        let idx = Indices {
+            customer: find(&self.columns.customer_id, "customer_id")?,
+            date: find(&self.columns.date, "date")?,
+            amount: match &self.columns.amount {
+                Some(a) => Some(find(a, "amount")?),
+                None => None,
+            },
+            tag: match &self.columns.tag {
+                Some(t) => Some(find(t, "tag column")?),
+                None => None,
+            },
+            link: match &self.columns.link {
+                Some(t) => Some(find(t, "link column")?),
+                None => None,
+            },
+        };
+        let f = schema.field(idx.customer);
+        if self.policy_key_kind(f.data_type()).is_none() {
+            return Err(Error::InvalidColumn {
+                column: f.name().clone(),
+                problem: format!(
+                    "customer ids of type {} are not supported; use integers or strings",
+                    f.data_type()
+                ),
+            });
+        }
+        self.idx = Some(idx);
+        Ok(())
+    }
+
+    fn policy_key_kind(&self, dt: &DataType) -> Option<bool> {
+        match dt {
+            DataType::Int8
+            | DataType::Int16
+            | DataType::Int32
+            | DataType::Int64
+            | DataType::UInt8
+            | DataType::UInt16
+            | DataType::UInt32
+            | DataType::UInt64
+            | DataType::Float32
+            | DataType::Float64 => Some(true),
+            DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View => Some(false),
+            DataType::Dictionary(_, v) => self.policy_key_kind(v),
+            _ => None,
+        }
+    }
+
+    /// Reads one batch.
+    ///
+    /// # Errors
+    /// See [`Ingest`].
+    pub fn push(&mut self, batch: &RecordBatch) -> Result<()> {
+        if self.idx.is_none() {
+            self.schema(&batch.schema())?;
+        }
+        let Some(idx) = self.idx else {
+            return Ok(());
+        };
+        let offset = usize::try_from(self.report.rows_read).unwrap_or(usize::MAX);
+        let n = batch.num_rows();
+        let customers = self.intern_keys(batch.column(idx.customer), offset)?;
+        let days = to_days(batch.column(idx.date), &self.columns.date, offset)?;
+        let amounts = match (idx.amount, &self.columns.amount) {
+            (Some(i), Some(name)) => Some(to_amounts(batch.column(i), name, offset)?),
+            _ => None,
+        };
+        let tags = match (idx.tag, &self.columns.tag) {
+            (Some(i), Some(name)) => {
+                Some(self.tags.intern(batch.column(i), name, offset, false)?)
+            }
+            _ => None,
+        };
+        let links = match (idx.link, &self.columns.link) {
+            (Some(i), Some(name)) => {
+                Some(self.links.intern(batch.column(i), name, offset, true)?)
+            }
+            _ => None,
+        };
+        self.rows.reserve(n);
+        for i in 0..n {
+            let day = days[i];
+            let amount = amounts.as_ref().map_or(0.0, |a| a[i]);
+            if let Some(end) = self.policy.observation_end {
+                if day > end {
+                    match self.policy.future {
+                        Future::Raise => {
+                            return Err(Error::InvalidRow {
+                                column: self.columns.date.clone(),
+                                row: offset + i,
+                                value: show_day(day),
+                                problem: format!(
+                                    "it is after observation_end ({}); pass future=\"drop\" to \
+                                     leave such rows out, or a later observation_end",
+                                    show_day(end)
+                                ),
+                            });
+                        }
+                        Future::Drop => {
+                            self.report.future_rows_dropped += 1;
+                            continue;
+                        }
+                    }
+                }
+            }
+            if amount < 0.0 {
+                match self.policy.refunds {
+                    Refunds::Net => {}
+                    Refunds::Drop => {
+                        self.report.refund_rows_dropped += 1;
+                        continue;
+                    }
+                    Refunds::Error => {
+                        return Err(Error::InvalidRow {
+                            column: self.columns.amount.clone().unwrap_or_default(),
+                            row: offset + i,
+                            value: amount.to_string(),
+                            problem: "negative amounts (refunds) are not allowed with \
+                                      refunds=\"error\"; pass refunds=\"net\" to net them \
+                                      against the same customer and period, or \"drop\""
+                                .to_owned(),
+                        });
+                    }
+                }
+            }
+            self.rows.push(Row {
+                customer: customers[i],
+                day,
+                amount,
+                tag: tags.as_ref().map_or(0, |t| t[i]),
+                link: links.as_ref().map_or(NO_LINK, |t| t[i]),
+            });
+        }
+        self.report.rows_read += n as u64;
+        Ok(())
+    }
+
+    fn intern_keys(&mut self, array: &ArrayRef, offset: usize) -> Result<Vec<u32>> {
+        let column = &self.columns.customer_id;
+        let array = match array.data_type() {
+            DataType::Dictionary(_, v) => cast(array, v, column)?,
+            _ => array.clone(),
+        };
+        first_null(&array, column, offset, "null")?;
+        let mut out = Vec::with_capacity(array.len());
+        match array.data_type() {
+            DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View => {
+                if matches!(self.keys, KeyMap::Unset) {
+                    self.keys = KeyMap::Str(FxMap::default(), Vec::new());
+                }
+                let KeyMap::Str(map, values) = &mut self.keys else {
+                    return Err(mixed_keys(column));
+                };
+                let mut intern = |s: &str| -> u32 {
+                    if let Some(&k) = map.get(s) {
+                        return k;
+                    }
+                    let k = values.len() as u32;
+                    map.insert(s.into(), k);
+                    values.push(s.into());
+                    k
+                };
+                match array.data_type() {
+                    DataType::Utf8 => out.extend(
+                        array
+                            .as_string::<i32>()
+                            .iter()
+                            .map(|s| intern(s.unwrap_or_default())),
+                    ),
+                    DataType::LargeUtf8 => out.extend(
+                        array
+                            .as_string::<i64>()
+                            .iter()
+                            .map(|s| intern(s.unwrap_or_default())),
+                    ),
+                    _ => out.extend(
+                        array
+                            .as_string_view()
+                            .iter()
+                            .map(|s| intern(s.unwrap_or_default())),
+                    ),
+                }
+            }
+            _ => {
+                let ints = int_keys(&array, column, offset)?;
+                if matches!(self.keys, KeyMap::Unset) {
+                    self.keys = KeyMap::Int(IntKeys::default());
+                }
+                let KeyMap::Int(keys) = &mut self.keys else {
+                    return Err(mixed_keys(column));
+                };
+                keys.intern_all(&ints, offset, &mut out);
+            }
+        }
+        if let KeyMap::Int(k) = &self.keys {
+            check_key_count(k.values.len(), column)?;
+        }
+        if let KeyMap::Str(_, v) = &self.keys {
+            check_key_count(v.len(), column)?;
+        }
+        Ok(out)
+    }
+
+    /// The validated log, customers renumbered in key order, rows sorted by customer, day and
+    /// amount.
+    pub fn finish(self) -> Log {
+        let (keys, rank): (Keys, Vec<u32>) = match self.keys {
+            KeyMap::Unset => (Keys::Int(Vec::new()), Vec::new()),
+            KeyMap::Int(k) => {
+                let (sorted, rank) = rank_by(&k.values, |a, b| a.cmp(b));
+                (Keys::Int(sorted), rank)
+            }
+            KeyMap::Str(_, values) => {
+                let (sorted, rank) = rank_by(&values, |a, b| a.as_bytes().cmp(b.as_bytes()));
+                (Keys::Str(sorted), rank)
+            }
+        };
+        let mut rows = self.rows;
+        for r in &mut rows {
+            r.customer = rank[r.customer as usize];
+        }
+        sort_rows(&mut rows);
+
+        Log {
+            keys,
+            rows,
+            tags: self.tags.values,
+            tag_rows: self.tags.first_rows,
+            links: self.links.values,
+            has_amount: self.columns.amount.is_some(),
+            report: self.report,
+            customer_column: self.columns.customer_id,
+        }
+    }
+}
+
+/// Sorts rows by customer, day and amount, in place (no second copy of the rows): one
+/// unstable sort on a packed u64 key, then the rare runs of one customer-day by amount.
+fn sort_rows(rows: &mut [Row]) {
+    // one u64 key: customer in the high half, the day (order-preserving as u32) in the low half
+    let key = |r: &Row| (u64::from(r.customer) << 32) | u64::from((r.day as u32) ^ 0x8000_0000);
+    rows.sort_unstable_by_key(key);
+    // rows of the same customer and day: by amount (rare, short runs)
+    let mut i = 0;
+    while i < rows.len() {
+        let k = key(&rows[i]);
+        let mut j = i + 1;
+        while j < rows.len() && key(&rows[j]) == k {
+            j += 1;
+        }
+        if j - i > 1 {
+            rows[i..j].sort_unstable_by(|a, b| a.amount.total_cmp(&b.amount));
+        }
+        i = j;
+    }
+}
+
+/// Sorts `values`; returns them sorted and, for each original index, its rank.
+fn rank_by<T: Clone>(
+    values: &[T],
+    cmp: impl Fn(&T, &T) -> std::cmp::Ordering,
+) -> (Vec<T>, Vec<u32>) {
+    let mut order: Vec<u32> = (0..values.len() as u32).collect();
+    order.sort_unstable_by(|&a, &b| cmp(&values[a as usize], &values[b as usize]));
+    let mut rank = vec![0u32; values.len()];
+    for (r, &i) in order.iter().enumerate() {
+        rank[i as usize] = r as u32;
+    }
+    let sorted = order.iter().map(|&i| values[i as usize].clone()).collect();
+    (sorted, rank)
+}
+
+fn check_key_count(n: usize, column: &str) -> Result<()> {
+    if n >= u32::MAX as usize {
+        return Err(Error::InvalidColumn {
+            column: column.to_owned(),
+            problem: "more than 4,294,967,294 distinct customers; split the log".to_owned(),
+        });
+    }
+    Ok(())
+}
+
+fn mixed_keys(column: &str) -> Error {
+    Error::InvalidColumn {
+        column: column.to_owned(),
+        problem: "the batches mix integer and text customer ids; cast the column to one type"
+            .to_owned(),
+    }
+}
+
+fn cast(array: &ArrayRef, to: &DataType, column: &str) -> Result<ArrayRef> {
+    if array.data_type() == to {
+        return Ok(array.clone());
+    }
+    arrow_cast::cast(array, to).map_err(|e| Error::InvalidColumn {
+        column: column.to_owned(),
+        problem: format!("cannot convert {} to {to}: {e}", array.data_type()),
+    })
+}
+
+/// The first null of `array`, as an [`Error::InvalidRow`].
+fn first_null(array: &ArrayRef, column: &str, offset: usize, what: &str) -> Result<()> {
+    if array.null_count() == 0 {
+        return Ok(());
+    }
+    let i = (0..array.len()).find(|&i| array.is_null(i)).unwrap_or(0);
+    Err(Error::InvalidRow {
+        column: column.to_owned(),
+        row: offset + i,
+        value: what.to_owned(),
+        problem: format!("drop or fill the rows with a missing {column} before calling"),
+    })
+}
+
+fn int_keys(array: &ArrayRef, column: &str, offset: usize) -> Result<Vec<i64>> {
+    if let DataType::UInt64 = array.data_type() {
+        let a = array.as_primitive::<UInt64Type>();
+        return a
+            .values()
+            .iter()
+            .enumerate()
+            .map(|(i, &v)| {
+                i64::try_from(v).map_err(|_| Error::InvalidRow {
+                    column: column.to_owned(),
+                    row: offset + i,
+                    value: v.to_string(),
+                    problem: "customer ids above 2^63 - 1 are not supported; cast the ids to text"
+                        .to_owned(),
+                })
+            })
+            .collect();
+    }
+    if let DataType::Float32 | DataType::Float64 = array.data_type() {
+        // integer ids that became floats (pandas turns an int column with a gap into float64)
+        let a = cast(array, &DataType::Float64, column)?;
+        return a
+            .as_primitive::<Float64Type>()
+            .values()
+            .iter()
+            .enumerate()
+            .map(|(i, &v)| {
+                if v.fract() == 0.0 && v.abs() < 9.0e15 {
+                    Ok(v as i64)
+                } else {
+                    Err(Error::InvalidRow {
+                        column: column.to_owned(),
+                        row: offset + i,
+                        value: v.to_string(),
+                        problem: "customer ids must be whole numbers or text".to_owned(),
+                    })
+                }
+            })
+            .collect();
+    }
+    let a = cast(array, &DataType::Int64, column)?;
+    Ok(a.as_primitive::<Int64Type>().values().to_vec())
+}
+
+fn to_amounts(array: &ArrayRef, column: &str, offset: usize) -> Result<Vec<f64>> {
+    let ok = matches!(
+        array.data_type(),
+        DataType::Float16
+            | DataType::Float32
+            | DataType::Float64
+            | DataType::Int8
+            | DataType::Int16
+            | DataType::Int32
+            | DataType::Int64
+            | DataType::UInt8
+            | DataType::UInt16
+            | DataType::UInt32
+            | DataType::UInt64
+            | DataType::Decimal32(_, _)
+            | DataType::Decimal64(_, _)
+            | DataType::Decimal128(_, _)
+            | DataType::Decimal256(_, _)
+    );
+    if !ok {
+        return Err(Error::InvalidColumn {
+            column: column.to_owned(),
+            problem: format!(
+                "amounts of type {} are not supported; pass numbers (float, int or decimal)",
+                array.data_type()
+            ),
+        });
+    }
+    first_null(array, column, offset, "null")?;
+    let a = cast(array, &DataType::Float64, column)?;
+    let values = a.as_primitive::<Float64Type>().values();
+    if let Some(i) = values.iter().position(|v| !v.is_finite()) {
+        return Err(Error::InvalidRow {
+            column: column.to_owned(),
+            row: offset + i,
+            value: values[i].to_string(),
+            problem: format!(
+                "amounts must be finite numbers; drop or fill the row before calling (a NaN \
+                 {column} is usually a missing value)"
+            ),
+        });
+    }
+    Ok(values.to_vec())
+}
+
+fn show_day(day: i32) -> String {
+    super::unit::date_from_days(day).map_or_else(|| format!("day {day}"), |d| d.to_string())
+}
+
+/// A time zone of an Arrow timestamp: a fixed offset (`+05:30`) or an IANA name.
+enum Zone {
+    Fixed(i64),
+    Named(chrono_tz::Tz),
+}
+
+fn parse_zone(tz: &str, column: &str) -> Result<Zone> {
+    let t = tz.trim();
+    if t.eq_ignore_ascii_case("utc") || t == "Z" {
+        return Ok(Zone::Fixed(0));
+    }
+    if let Some(rest) = t.strip_prefix(['+', '-']) {
+        let sign = if t.starts_with('-') { -1 } else { 1 };
+        let digits: String = rest.chars().filter(char::is_ascii_digit).collect();
+        if digits.len() == 4 || digits.len() == 2 {
+            let h: i64 = digits[..2].parse().unwrap_or(0);
+            let m: i64 = if digits.len() == 4 {
+                digits[2..].parse().unwrap_or(0)
+            } else {
+                0
+            };
+            return Ok(Zone::Fixed(sign * (h * 3600 + m * 60)));
+        }
+    }
+    t.parse::<chrono_tz::Tz>()
+        .map(Zone::Named)
+        .map_err(|_| Error::InvalidColumn {
+            column: column.to_owned(),
+            problem: format!("unknown time zone {tz:?}; use an IANA name or an offset like +05:30"),
+        })
+}
+
+fn local_day(secs: i64, zone: &Zone) -> i64 {
+    let offset = match zone {
+        Zone::Fixed(o) => *o,
+        Zone::Named(tz) => chrono::DateTime::from_timestamp(secs, 0).map_or(0, |utc| {
+            i64::from(
+                tz.offset_from_utc_datetime(&utc.naive_utc())
+                    .fix()
+                    .local_minus_utc(),
+            )
+        }),
+    };
+    (secs + offset).div_euclid(86_400)
+}
+
+fn day_i32(day: i64, column: &str, row: usize) -> Result<i32> {
+    i32::try_from(day).map_err(|_| Error::InvalidRow {
+        column: column.to_owned(),
+        row,
+        value: format!("day {day} since 1970-01-01"),
+        problem: "the date is out of range; check the unit of the timestamps".to_owned(),
+    })
+}
+
+/// Dates (days since 1970-01-01, in the timestamp's own time zone) of a date column.
+fn to_days(array: &ArrayRef, column: &str, offset: usize) -> Result<Vec<i32>> {
+    let array = match array.data_type() {
+        DataType::Dictionary(_, v) => cast(array, v, column)?,
+        _ => array.clone(),
+    };
+    first_null(&array, column, offset, "null")?;
+    let ticks_per_day: i64 = match array.data_type() {
+        DataType::Timestamp(ArrowTimeUnit::Second, _) => 86_400,
+        DataType::Timestamp(ArrowTimeUnit::Millisecond, _) => 86_400_000,
+        DataType::Timestamp(ArrowTimeUnit::Microsecond, _) => 86_400_000_000,
+        DataType::Timestamp(ArrowTimeUnit::Nanosecond, _) => 86_400_000_000_000,
+        _ => 0,
+    };
+    match array.data_type() {
+        DataType::Date32 => Ok(array.as_primitive::<Date32Type>().values().to_vec()),
+        DataType::Date64 => array
+            .as_primitive::<Date64Type>()
+            .values()
+            .iter()
+            .enumerate()
+            .map(|(i, &ms)| day_i32(ms.div_euclid(86_400_000), column, offset + i))
+            .collect(),
+        DataType::Timestamp(unit, tz) => {
+            let ticks: &[i64] = match unit {
+                ArrowTimeUnit::Second => array.as_primitive::<TimestampSecondType>().values(),
+                ArrowTimeUnit::Millisecond => {
+                    array.as_primitive::<TimestampMillisecondType>().values()
+                }
+                ArrowTimeUnit::Microsecond => {
+                    array.as_primitive::<TimestampMicrosecondType>().values()
+                }
+                ArrowTimeUnit::Nanosecond => {
+                    array.as_primitive::<TimestampNanosecondType>().values()
+                }
+            };
+            match tz {
+                None => ticks
+                    .iter()
+                    .enumerate()
+                    .map(|(i, &t)| day_i32(t.div_euclid(ticks_per_day), column, offset + i))
+                    .collect(),
+                Some(tz) => {
+                    let zone = parse_zone(tz, column)?;
+                    let per_sec = ticks_per_day / 86_400;
+                    ticks
+                        .iter()
+                        .enumerate()
+                        .map(|(i, &t)| {
+                            day_i32(local_day(t.div_euclid(per_sec), &zone), column, offset + i)
+                        })
+                        .collect()
+                }
+            }
+        }
+        DataType::Utf8 => parse_dates(array.as_string::<i32>().iter(), column, offset),
+        DataType::LargeUtf8 => parse_dates(array.as_string::<i64>().iter(), column, offset),
+        DataType::Utf8View => parse_dates(array.as_string_view().iter(), column, offset),
+        other => Err(Error::InvalidColumn {
+            column: column.to_owned(),
+            problem: format!(
+                "dates of type {other} are not supported; pass dates, timestamps or ISO \
+                 strings (YYYY-MM-DD)"
+            ),
+        }),
+    }
+}
+
+fn parse_dates<'a>(
+    values: impl Iterator<Item = Option<&'a str>>,
+    column: &str,
+    offset: usize,
+) -> Result<Vec<i32>> {
+    values
+        .enumerate()
+        .map(|(i, s)| {
+            let s = s.unwrap_or_default();
+            parse_iso_day(s).ok_or_else(|| Error::InvalidRow {
+                column: column.to_owned(),
+                row: offset + i,
+                value: format!("{s:?}"),
+                problem: "not an ISO date (YYYY-MM-DD, optionally followed by a time); fix or \
+                          drop the row, or parse the column to dates before calling"
+                    .to_owned(),
+            })
+        })
+        .collect()
+}
+
+/// `YYYY-MM-DD`, optionally followed by `T` or a blank and a time (the date as written).
+pub fn parse_iso_day(s: &str) -> Option<i32> {
+    let s = s.trim();
+    let b = s.as_bytes();
+    if b.len() < 10 || b[4] != b'-' || b[7] != b'-' {
+        return None;
+    }
+    if b.len() > 10 && b[10] != b'T' && b[10] != b' ' {
+        return None;
+    }
+    let num = |r: std::ops::Range<usize>| -> Option<u32> {
+        let t = s.get(r)?;
+        if t.bytes().all(|c| c.is_ascii_digit()) {
+            t.parse().ok()
+        } else {
+            None
+        }
+    };
+    let y = num(0..4)?;
+    let m = num(5..7)?;
+    let d = num(8..10)?;
+    let date = NaiveDate::from_ymd_opt(i32::try_from(y).ok()?, m, d)?;
+    if b.len() > 10 {
+        // the rest must look like a time; the date is taken as written (its own zone)
+        let rest = &s[11..];
+        if rest.len() < 5 || !rest.as_bytes()[..2].iter().all(u8::is_ascii_digit) {
+            return None;
+        }
+    }
+    Some(days_from_date(date))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use arrow_array::{Float64Array, Int64Array, StringArray, TimestampSecondArray};
+    use arrow_schema::{Field, Schema};
+    use std::sync::Arc;
+
+    fn batch(ids: Vec<i64>, dates: Vec<&str>, amounts: Vec<f64>) -> RecordBatch {
+        let schema = Arc::new(Schema::new(vec![
+            Field::new("customer_id", DataType::Int64, false),
+            Field::new("date", DataType::Utf8, false),
+            Field::new("amount", DataType::Float64, false),
+        ]));
+        RecordBatch::try_new(
+            schema,
+            vec![
+                Arc::new(Int64Array::from(ids)),
+                Arc::new(StringArray::from(dates)),
+                Arc::new(Float64Array::from(amounts)),
+            ],
+        )
+        .unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    fn columns() -> LogColumns {
+        LogColumns {
+            customer_id: "customer_id".into(),
+            date: "date".into(),
+            amount: Some("amount".into()),
+            tag: None,
+            link: None,
+        }
+    }
+
+    #[test]
+    fn sorts_by_customer_day_amount_with_dates_before_1970() {
+        let row = |customer, day, amount| Row {
+            customer,
+            day,
+            amount,
+            tag: 0,
+            link: NO_LINK,
+        };
+        let mut rows = vec![
+            row(1, 3, 1.0),
+            row(0, 7, 2.0),
+            row(1, -5, 9.0),
+            row(1, -5, -1.0),
+            row(0, -400, 5.0),
+        ];
+        sort_rows(&mut rows);
+        let got: Vec<(u32, i32, f64)> =
+            rows.iter().map(|r| (r.customer, r.day, r.amount)).collect();
+        assert_eq!(
+            got,
+            vec![
+                (0, -400, 5.0),
+                (0, 7, 2.0),
+                (1, -5, -1.0),
+                (1, -5, 9.0),
+                (1, 3, 1.0)
+            ]
+        );
+    }
+
+    #[test]
+    fn integer_ids_dense_then_sparse_keep_their_identity() {
+        let mut k = IntKeys::default();
+        let mut out = Vec::new();
+        k.intern_all(&[5, 3, 5], 0, &mut out);
+        assert!(k.dense.is_some());
+        k.intern_all(&[-2, 3], 3, &mut out);
+        k.intern_all(&[1_000_000_000_000, 5, -2], 5, &mut out);
+        assert!(k.dense.is_none());
+        k.intern_all(&[3, 1_000_000_000_000, 7], 8, &mut out);
+        assert_eq!(out, vec![0, 1, 0, 2, 1, 3, 0, 2, 1, 3, 4]);
+        assert_eq!(k.values, vec![5, 3, -2, 1_000_000_000_000, 7]);
+    }
+
+    #[test]
+    fn parses_iso_dates() {
+        // 1997-01-01 is day 9862 since 1970-01-01 (27 years, 7 of them leap: 27*365 + 7)
+        assert_eq!(parse_iso_day("1997-01-01"), Some(27 * 365 + 7));
+        assert_eq!(parse_iso_day("1997-01-01T23:59:00"), Some(27 * 365 + 7));
+        assert_eq!(parse_iso_day("1997-02-30"), None);
+        assert_eq!(parse_iso_day("19970101"), None);
+        assert_eq!(parse_iso_day("1997-01-01x"), None);
+    }
+
+    #[test]
+    fn rows_are_numbered_over_batches() {
+        let mut ing = Ingest::new(columns(), Policy::default());
+        assert!(ing
+            .push(&batch(
+                vec![1, 2],
+                vec!["1997-01-01", "1997-01-02"],
+                vec![1.0, 2.0]
+            ))
+            .is_ok());
+        let err = ing.push(&batch(
+            vec![3, 4],
+            vec!["1997-01-03", "1997-13-01"],
+            vec![1.0, 2.0],
+        ));
+        match err {
+            Err(Error::InvalidRow {
+                column, row, value, ..
+            }) => {
+                assert_eq!(
+                    (column.as_str(), row, value.as_str()),
+                    ("date", 3, "\"1997-13-01\"")
+                );
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn nan_amount_names_the_row() {
+        let mut ing = Ingest::new(columns(), Policy::default());
+        let err = ing.push(&batch(
+            vec![1, 2],
+            vec!["1997-01-01", "1997-01-02"],
+            vec![1.0, f64::NAN],
+        ));
+        assert!(
+            matches!(err, Err(Error::InvalidRow { row: 1, .. })),
+            "{err:?}"
+        );
+    }
+
+    #[test]
+    fn tz_aware_timestamps_give_the_local_date() {
+        // 1997-01-01T03:00Z is 1996-12-31 22:00 in New York (UTC-5 in winter).
+        let secs = i64::from(27 * 365 + 7) * 86_400 + 3 * 3600;
+        let ts: ArrayRef =
+            Arc::new(TimestampSecondArray::from(vec![secs]).with_timezone("America/New_York"));
+        let days = to_days(&ts, "date", 0).unwrap_or_default();
+        assert_eq!(days, vec![27 * 365 + 6]);
+        let ts: ArrayRef = Arc::new(TimestampSecondArray::from(vec![secs]).with_timezone("+05:30"));
+        assert_eq!(
+            to_days(&ts, "date", 0).unwrap_or_default(),
+            vec![27 * 365 + 7]
+        );
+    }
+}

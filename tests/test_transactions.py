@@ -1,0 +1,418 @@
+"""rfm_summary and calibration_holdout: equality with lifetimes 0.11.3 on CDNOW, input kinds,
+the bad-input policy, and a property test against a plain-Python reference."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import math
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import polars as pl
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import ltvkit
+from ltvkit.datasets import load_cdnow
+from ltvkit.transactions import calibration_holdout, metadata, rfm_summary
+
+DATA = Path(__file__).parent / "data"
+
+# lifetimes' freq / freq_multiplier for each of our periods
+# (tests/data/make_lifetimes_reference_summaries.py)
+UNITS = ["D", "W", "D7"]
+PERIOD = {"D": "D", "W": "W", "D7": "7D"}
+
+
+def read_reference(name: str) -> dict[str, list[float]]:
+    """A CSV of make_lifetimes_reference_summaries.py (17 significant digits: exact doubles)."""
+    with (DATA / name).open(newline="") as f:
+        rows = list(csv.DictReader(f))
+    return {k: [float(r[k]) for r in rows] for k in rows[0]}
+
+
+def columns_of(df: pd.DataFrame) -> dict[str, list[float]]:
+    out = {"customer_id": [float(i) for i in df.index]}
+    out.update({c: [float(v) for v in df[c]] for c in df.columns})
+    return out
+
+
+@pytest.fixture(scope="module")
+def cdnow() -> pd.DataFrame:
+    return load_cdnow()
+
+
+# --- 1. lifetimes equality on the CDNOW sample -------------------------------------------
+
+
+@pytest.mark.parametrize("unit", UNITS)
+def test_rfm_summary_equals_lifetimes_0_11_3_on_cdnow(cdnow: pd.DataFrame, unit: str) -> None:
+    expected = read_reference(f"lifetimes_summary_{unit}.csv")
+    got = rfm_summary(cdnow, amount="amount", period=PERIOD[unit])
+    # to the last bit: == on doubles
+    assert columns_of(got) == expected
+    assert metadata(got)["observation_end"] == "1998-06-30"
+
+
+@pytest.mark.parametrize("unit", UNITS)
+def test_rfm_summary_without_amounts_equals_lifetimes_at_calibration_end(
+    cdnow: pd.DataFrame, unit: str
+) -> None:
+    expected = read_reference(f"lifetimes_summary_{unit}_to_1997-09-30.csv")
+    got = rfm_summary(cdnow, observation_end="1997-09-30", future="drop", period=PERIOD[unit])
+    assert list(got.columns) == ["frequency", "recency", "T"]
+    assert columns_of(got) == expected
+    # rows after the period of 1997-09-30 dropped and counted: 6919 rows in all. 1997-09-30 is
+    # a Tuesday, and lifetimes keeps its whole week (to Sunday 1997-10-05) with freq="W".
+    last_observed = {"D": "1997-09-30", "W": "1997-10-05", "D7": "1997-09-30"}[unit]
+    report = metadata(got)["report"]
+    kept = int((cdnow["date"] <= last_observed).sum())
+    assert report["future_rows_dropped"] == 6919 - kept
+    assert report["rows_used"] == kept
+
+
+@pytest.mark.parametrize("unit", UNITS)
+def test_calibration_holdout_equals_lifetimes_0_11_3_on_cdnow(
+    cdnow: pd.DataFrame, unit: str
+) -> None:
+    expected = read_reference(f"lifetimes_calibration_holdout_{unit}.csv")
+    got = calibration_holdout(
+        cdnow,
+        calibration_end="1997-09-30",
+        observation_end="1998-06-30",
+        amount="amount",
+        period=PERIOD[unit],
+    )
+    assert list(got.columns) == [k for k in expected if k != "customer_id"]
+    assert columns_of(got) == expected
+
+
+# BTYD (R) computes m_x with R's own summation; the values agree to rounding of a few ulps.
+BTYD_REL_TOL = 1e-12
+
+
+def test_rfm_summary_matches_btyd_cdnow_summary(cdnow: pd.DataFrame) -> None:
+    """BTYD 2.4.3's cdnowSummary (x, t_x, T.cal in days/7, m.x): an independent source."""
+    ref = read_reference("cdnow_summary_btyd.csv")
+    got = rfm_summary(
+        cdnow, amount="amount", period="7D", observation_end="1997-09-30", future="drop"
+    )
+    assert [float(i) for i in got.index] == ref["customer_id"]
+    assert got["frequency"].tolist() == ref["x"]
+    assert got["recency"].tolist() == pytest.approx(ref["t_x"], rel=BTYD_REL_TOL)
+    assert got["T"].tolist() == pytest.approx(ref["T_cal"], rel=BTYD_REL_TOL)
+    assert got["monetary_value"].tolist() == pytest.approx(ref["m_x"], rel=BTYD_REL_TOL)
+    # the data README: 1,411 customers with x = 0, x adds up to 2,457
+    assert int((got["frequency"] == 0).sum()) == 1411
+    assert got["frequency"].sum() == 2457
+
+
+# --- 2. input kinds ------------------------------------------------------------------------
+
+
+class CapsuleOnly:
+    """An object exposing only the Arrow PyCapsule stream interface."""
+
+    def __init__(self, table: pa.Table) -> None:
+        self._table = table
+
+    def __arrow_c_stream__(self, requested_schema: Any = None) -> Any:
+        return self._table.__arrow_c_stream__(requested_schema)
+
+
+def as_dict(result: Any) -> dict[str, list[Any]]:
+    if isinstance(result, pd.DataFrame):
+        result = pa.Table.from_pandas(result.reset_index(), preserve_index=False)
+    if isinstance(result, pl.DataFrame):
+        return {c: result[c].to_list() for c in result.columns}
+    return {c: result.column(c).to_pylist() for c in result.column_names}
+
+
+@pytest.fixture(scope="module")
+def inputs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    tmp = tmp_path_factory.mktemp("logs")
+    table = load_cdnow("pyarrow")
+    pq.write_table(table, tmp / "log.parquet")
+    parts = tmp / "parts"
+    parts.mkdir()
+    for i, start in enumerate(range(0, table.num_rows, 2000)):
+        pq.write_table(table.slice(start, 2000), parts / f"part-{i}.parquet")
+    shutil_csv = Path(str(ltvkit.datasets.path("cdnow_transactions.csv")))
+    return {
+        "pandas": load_cdnow("pandas"),
+        "polars": load_cdnow("polars"),
+        "pyarrow": table,
+        "reader": pa.RecordBatchReader.from_batches(table.schema, table.to_batches(1000)),
+        "capsule": CapsuleOnly(table),
+        "csv_path": shutil_csv,
+        "parquet_path": tmp / "log.parquet",
+        "parquet_dir": str(parts),
+    }
+
+
+KINDS = [
+    "pandas",
+    "polars",
+    "pyarrow",
+    "reader",
+    "capsule",
+    "csv_path",
+    "parquet_path",
+    "parquet_dir",
+]
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_every_input_kind_gives_the_same_summary(inputs: dict[str, Any], kind: str) -> None:
+    expected = read_reference("lifetimes_summary_W.csv")
+    got = rfm_summary(inputs[kind], amount="amount", period="W")
+    want_type = {"pandas": pd.DataFrame, "polars": pl.DataFrame}.get(kind, pa.Table)
+    assert isinstance(got, want_type)
+    cols = as_dict(got)
+    assert {k: [float(v) for v in vals] for k, vals in cols.items()} == expected
+    assert metadata(got)["period"] == "W"
+    assert metadata(got)["report"]["rows_read"] == 6919
+
+
+@pytest.mark.parametrize("kind", ["pandas", "polars", "pyarrow", "parquet_dir"])
+def test_every_input_kind_gives_the_same_calibration_holdout(
+    inputs: dict[str, Any], kind: str
+) -> None:
+    expected = read_reference("lifetimes_calibration_holdout_D.csv")
+    got = calibration_holdout(inputs[kind], calibration_end=dt.date(1997, 9, 30), amount="amount")
+    cols = as_dict(got)
+    assert {k: [float(v) for v in vals] for k, vals in cols.items()} == expected
+
+
+def test_text_ids_string_views_and_unsorted_input(cdnow: pd.DataFrame) -> None:
+    expected = read_reference("lifetimes_summary_D.csv")
+    shuffled = cdnow.sample(frac=1.0, random_state=7)
+    got = rfm_summary(shuffled, amount="amount")
+    assert columns_of(got) == expected
+    # text ids (polars gives Utf8View): sorted as text, same values per customer
+    log = pl.from_pandas(shuffled).with_columns(pl.col("customer_id").cast(pl.String))
+    text = rfm_summary(log, amount="amount")
+    by_id = {int(k): v for k, v in zip(text["customer_id"], text["frequency"])}
+    assert [by_id[int(i)] for i in expected["customer_id"]] == expected["frequency"]
+    assert text["customer_id"].to_list() == sorted(text["customer_id"].to_list())
+
+
+# --- 3. bad input ---------------------------------------------------------------------------
+
+
+def small(**cols: Any) -> pd.DataFrame:
+    base = {
+        "customer_id": [1, 1, 2, 2],
+        "date": ["2020-01-01", "2020-01-03", "2020-01-02", "2020-01-05"],
+        "amount": [10.0, 20.0, 5.0, 7.0],
+    }
+    base.update(cols)
+    return pd.DataFrame(base)
+
+
+@pytest.mark.parametrize(
+    ("column", "values", "row", "value"),
+    [
+        ("customer_id", [1, None, 2, 2], 1, "null"),
+        ("date", ["2020-01-01", "2020-01-03", None, "2020-01-05"], 2, "null"),
+        ("date", ["2020-01-01", "2020-01-03", "2020-02-30", "2020-01-05"], 2, '"2020-02-30"'),
+        ("date", ["2020-01-01", "01/03/2020", "2020-01-02", "2020-01-05"], 1, '"01/03/2020"'),
+        # pandas' NaN is its missing value: Arrow reads it as null
+        ("amount", [10.0, 20.0, 5.0, float("nan")], 3, "null"),
+        ("amount", [10.0, float("inf"), 5.0, 1.0], 1, "inf"),
+        ("amount", [10.0, None, 5.0, 1.0], 1, "null"),
+        ("customer_id", [1, 2.5, 2, 2], 1, "2.5"),
+    ],
+)
+def test_bad_rows_raise_invalid_data_error_naming_column_row_value(
+    column: str, values: list[Any], row: int, value: str
+) -> None:
+    log = small(**{column: values})
+    with pytest.raises(ltvkit.InvalidDataError) as err:
+        rfm_summary(log, amount="amount")
+    assert isinstance(err.value, ValueError)
+    assert isinstance(err.value, ltvkit.LtvError)
+    assert (err.value.column, err.value.row, err.value.value) == (column, row, value)
+    assert f"{column}: row {row} is {value}" in str(err.value)
+
+
+def test_nan_amount_in_arrow_is_named_nan() -> None:
+    log = pa.table(
+        {
+            "customer_id": [1, 2, 3],
+            "date": ["2020-01-01", "2020-01-02", "2020-01-03"],
+            "amount": pa.array([1.0, float("nan"), 2.0]),
+        }
+    )
+    with pytest.raises(ltvkit.InvalidDataError, match="amount: row 1 is NaN") as err:
+        rfm_summary(log, amount="amount")
+    assert err.value.value == "NaN"
+
+
+def test_bad_row_number_counts_over_batches() -> None:
+    t = pa.table(
+        {
+            "customer_id": [1, 2, 3, 4, 5],
+            "date": ["2020-01-01", "2020-01-02", "2020-01-03", "2020-01-04", "bad"],
+        }
+    )
+    reader = pa.RecordBatchReader.from_batches(t.schema, t.to_batches(max_chunksize=2))
+    with pytest.raises(ltvkit.InvalidDataError) as err:
+        rfm_summary(reader)
+    assert err.value.row == 4
+
+
+def test_missing_column_is_named() -> None:
+    with pytest.raises(ltvkit.InvalidDataError, match="'when'") as err:
+        rfm_summary(small(), date="when")
+    assert err.value.column == "when"
+
+
+def test_future_rows_raise_or_are_dropped_and_counted() -> None:
+    log = small()
+    with pytest.raises(ltvkit.InvalidDataError, match='future="drop"') as err:
+        rfm_summary(log, amount="amount", observation_end="2020-01-03")
+    assert (err.value.column, err.value.row) == ("date", 3)
+    got = rfm_summary(log, amount="amount", observation_end="2020-01-03", future="drop")
+    assert metadata(got)["report"]["future_rows_dropped"] == 1
+    # customer 2: only 2020-01-02 left: x = 0, T = 1 day
+    assert got.loc[2].tolist() == [0.0, 0.0, 1.0, 0.0]
+
+
+def test_refund_policies() -> None:
+    # customer 1: 10 on Jan 1, 20 and -5 on Jan 3, -4 alone on Jan 4; customer 2 as in small()
+    log = small(
+        customer_id=[1, 1, 1, 1, 2, 2],
+        date=["2020-01-01", "2020-01-03", "2020-01-03", "2020-01-04", "2020-01-02", "2020-01-05"],
+        amount=[10.0, 20.0, -5.0, -4.0, 5.0, 7.0],
+    )
+    net = rfm_summary(log, amount="amount")
+    # hand: customer 1 purchases Jan 1 and Jan 3 (20 - 5 = 15); Jan 4 is refunds only
+    assert net.loc[1].tolist() == [1.0, 2.0, 4.0, 15.0]
+    report = metadata(net)["report"]
+    assert (report["refund_rows_netted"], report["refund_rows_unmatched"]) == (1, 1)
+    assert (report["rows_read"], report["rows_used"]) == (6, 5)
+    dropped = rfm_summary(log, amount="amount", refunds="drop")
+    assert dropped.loc[1].tolist() == [1.0, 2.0, 4.0, 20.0]
+    assert metadata(dropped)["report"]["refund_rows_dropped"] == 2
+    with pytest.raises(ltvkit.InvalidDataError) as err:
+        rfm_summary(log, amount="amount", refunds="error")
+    assert (err.value.column, err.value.row, err.value.value) == ("amount", 2, "-5")
+
+
+def test_bad_options_raise_invalid_input_error() -> None:
+    for kwargs in ({"period": "Q"}, {"future": "keep"}, {"refunds": "ignore"}):
+        with pytest.raises(ltvkit.InvalidInputError):
+            rfm_summary(small(), **kwargs)
+    with pytest.raises(ltvkit.InvalidInputError, match="observation_end"):
+        rfm_summary(small(), observation_end="soon")
+    with pytest.raises(ltvkit.InvalidInputError, match="calibration_end"):
+        calibration_holdout(small(), calibration_end="2020-01-09")
+
+
+@pytest.mark.parametrize("kind", ["pandas", "polars", "pyarrow"])
+def test_empty_input_gives_empty_result_with_columns(kind: str) -> None:
+    empty = pa.table(
+        {
+            "customer_id": pa.array([], pa.int64()),
+            "date": pa.array([], pa.date32()),
+            "amount": pa.array([], pa.float64()),
+        }
+    )
+    log = {"pandas": empty.to_pandas(), "polars": pl.from_arrow(empty), "pyarrow": empty}[kind]
+    got = rfm_summary(log, amount="amount")
+    assert len(got) == 0
+    names = list(got.columns) if kind != "pyarrow" else got.column_names
+    want = ["frequency", "recency", "T", "monetary_value"]
+    assert names == (want if kind == "pandas" else ["customer_id", *want])
+
+
+def test_time_zones_are_honoured() -> None:
+    # 2020-01-02 03:00 UTC is 2020-01-01 22:00 in New York: the local date is Jan 1
+    ts = pd.to_datetime(["2020-01-02 03:00", "2020-01-10 12:00"], utc=True)
+    ny = pd.DataFrame({"customer_id": [1, 1], "date": ts.tz_convert("America/New_York")})
+    utc = pd.DataFrame({"customer_id": [1, 1], "date": ts})
+    assert rfm_summary(ny).loc[1].tolist() == [1.0, 9.0, 9.0]
+    assert rfm_summary(utc).loc[1].tolist() == [1.0, 8.0, 8.0]
+
+
+# --- 4. property test against a plain-Python reference ---------------------------------------
+
+REF_REL_TOL = 1e-12  # the reference sums with math.fsum, the core with Kahan: same to ~1 ulp
+
+
+def reference_summary(
+    rows: list[tuple[int, dt.date, float]], period: str, end: dt.date
+) -> dict[int, tuple[float, float, float, float]]:
+    """lifetimes' rules written out plainly, with refunds netted per customer-period."""
+
+    def index(d: dt.date) -> int:
+        if period == "W":
+            return (d.toordinal() - d.weekday()) // 7
+        if period == "M":
+            return d.year * 12 + d.month - 1
+        return d.toordinal()
+
+    scale = 7.0 if period == "7D" else 1.0
+    periods: dict[int, dict[int, list[float]]] = {}
+    for c, d, a in rows:
+        periods.setdefault(c, {}).setdefault(index(d), []).append(a)
+    out = {}
+    for c, per in periods.items():
+        bought = sorted(p for p, amounts in per.items() if any(a >= 0 for a in amounts))
+        if not bought:
+            continue
+        totals = [math.fsum(per[p]) for p in bought[1:]]
+        out[c] = (
+            float(len(bought) - 1),
+            (bought[-1] - bought[0]) / scale,
+            (index(end) - bought[0]) / scale,
+            math.fsum(totals) / len(totals) if totals else 0.0,
+        )
+    return out
+
+
+rows_strategy = st.lists(
+    st.tuples(
+        st.integers(min_value=1, max_value=12),
+        st.dates(min_value=dt.date(2019, 1, 1), max_value=dt.date(2020, 12, 31)),
+        st.one_of(
+            st.integers(min_value=0, max_value=50_000).map(lambda c: c / 100),
+            st.integers(min_value=-5_000, max_value=-1).map(lambda c: c / 100),
+        ),
+    ),
+    max_size=60,
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(rows=rows_strategy, period=st.sampled_from(["D", "W", "M", "7D"]))
+def test_rfm_summary_matches_plain_python_reference(
+    rows: list[tuple[int, dt.date, float]], period: str
+) -> None:
+    end = dt.date(2020, 12, 31)
+    log = pa.table(
+        {
+            "customer_id": pa.array([r[0] for r in rows], pa.int64()),
+            "date": pa.array([r[1] for r in rows], pa.date32()),
+            "amount": pa.array([r[2] for r in rows], pa.float64()),
+        }
+    )
+    got = rfm_summary(log, amount="amount", period=period, observation_end=end)
+    want = reference_summary(rows, period, end)
+    ids = got.column("customer_id").to_pylist()
+    assert ids == sorted(want)
+    for name, k in (("frequency", 0), ("recency", 1), ("T", 2)):
+        assert got.column(name).to_pylist() == [want[i][k] for i in ids]
+    np.testing.assert_allclose(
+        got.column("monetary_value").to_numpy(),
+        np.array([want[i][3] for i in ids], dtype=float),
+        rtol=REF_REL_TOL,
+        atol=1e-9,
+    )
