@@ -357,50 +357,55 @@ mod tests {
         })
     }
 
+    /// Every kernel on the given columns, through both routes.
+    fn every_kernel(
+        c2: &[Vec<f64>; 2],
+        c3: &[Vec<f64>; 3],
+        c4: &[Vec<f64>; 4],
+        c5: &[Vec<f64>; 5],
+        h: u64,
+    ) -> std::result::Result<(), TestCaseError> {
+        same(&AverageOrderValue {}, c2)?;
+        same(&PurchaseFrequency {}, c2)?;
+        same(&CustomerValue {}, c2)?;
+        same(&HistoricalLtv {}, c2)?;
+        same(&LtvMultiple {}, c2)?;
+        same(&MaxAffordableCac {}, c2)?;
+        same(&Cac {}, c2)?;
+        same(&LtvCacRatio {}, c2)?;
+        same(&CacPayback {}, c2)?;
+        same(&ChurnRate {}, c2)?;
+        for (fp, lp) in [
+            (Period::Week, Period::Month),
+            (Period::Year, Period::Year),
+            (Period::Quarter, Period::Week),
+        ] {
+            same(
+                &SimpleLtv {
+                    frequency_period: fp,
+                    lifespan_period: lp,
+                },
+                c3,
+            )?;
+        }
+        same(&RetentionRate {}, c3)?;
+        same(&SubscriptionLtv { periods: None }, c4)?;
+        same(&SubscriptionLtv { periods: Some(h) }, c4)?;
+        same(&ProfitLtv {}, c5)?;
+        same(&ExpectedLifetime {}, &[c2[0].clone()])
+    }
+
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(16))]
 
         #[test]
         fn fast_route_equals_checked_route_on_valid_data(c2 in valid_columns::<2>(), c3 in valid_columns::<3>(), c4 in valid_columns::<4>(), c5 in valid_columns::<5>(), h in 0u64..400) {
-            same(&AverageOrderValue {}, &c2)?;
-            same(&PurchaseFrequency {}, &c2)?;
-            same(&CustomerValue {}, &c2)?;
-            same(&HistoricalLtv {}, &c2)?;
-            same(&LtvMultiple {}, &c2)?;
-            same(&MaxAffordableCac {}, &c2)?;
-            same(&Cac {}, &c2)?;
-            same(&LtvCacRatio {}, &c2)?;
-            same(&CacPayback {}, &c2)?;
-            same(&ChurnRate {}, &c2)?;
-            same(&SimpleLtv { frequency_period: Period::Week, lifespan_period: Period::Month }, &c3)?;
-            same(&SimpleLtv { frequency_period: Period::Year, lifespan_period: Period::Year }, &c3)?;
-            same(&RetentionRate {}, &c3)?;
-            same(&SubscriptionLtv { periods: None }, &c4)?;
-            same(&SubscriptionLtv { periods: Some(h) }, &c4)?;
-            same(&ProfitLtv {}, &c5)?;
-            let one: [Vec<f64>; 1] = [c2[0].clone()];
-            same(&ExpectedLifetime {}, &one)?;
+            every_kernel(&c2, &c3, &c4, &c5, h)?;
         }
 
         #[test]
         fn fast_route_equals_checked_route_on_any_data(c2 in columns::<2>(), c3 in columns::<3>(), c4 in columns::<4>(), c5 in columns::<5>(), h in 0u64..400) {
-            same(&AverageOrderValue {}, &c2)?;
-            same(&PurchaseFrequency {}, &c2)?;
-            same(&CustomerValue {}, &c2)?;
-            same(&HistoricalLtv {}, &c2)?;
-            same(&LtvMultiple {}, &c2)?;
-            same(&MaxAffordableCac {}, &c2)?;
-            same(&Cac {}, &c2)?;
-            same(&LtvCacRatio {}, &c2)?;
-            same(&CacPayback {}, &c2)?;
-            same(&ChurnRate {}, &c2)?;
-            same(&SimpleLtv { frequency_period: Period::Quarter, lifespan_period: Period::Week }, &c3)?;
-            same(&RetentionRate {}, &c3)?;
-            same(&SubscriptionLtv { periods: None }, &c4)?;
-            same(&SubscriptionLtv { periods: Some(h) }, &c4)?;
-            same(&ProfitLtv {}, &c5)?;
-            let one: [Vec<f64>; 1] = [c2[0].clone()];
-            same(&ExpectedLifetime {}, &one)?;
+            every_kernel(&c2, &c3, &c4, &c5, h)?;
         }
     }
 
