@@ -28,6 +28,7 @@ from ltvkit.economics import (
     simple_ltv,
     subscription_ltv,
 )
+from ltvkit.evaluation import Evaluation, evaluate
 from ltvkit.exceptions import (
     ArithmeticOverflowError,
     ConvergenceError,
@@ -58,6 +59,7 @@ __all__ = [
     "BetaGeoBetaBinomModel",
     "BetaGeoModel",
     "ConvergenceError",
+    "Evaluation",
     "GammaGammaModel",
     "InvalidDataError",
     "InvalidInputError",
@@ -77,6 +79,7 @@ __all__ = [
     "customer_lifetime_value",
     "customer_value",
     "datasets",
+    "evaluate",
     "expected_lifetime",
     "historical_ltv",
     "ltv_cac_ratio",

@@ -14,6 +14,7 @@ __all__ = [
     "ParetoNBDModel",
     "ShiftedBetaGeoModel",
     "__version__",
+    "_evaluate",
     "average_order_value",
     "cac",
     "cac_payback_periods",
@@ -110,11 +111,29 @@ class BetaGeoModel:
     ) -> Self: ...
     def expected_purchases(self, t: Any) -> Any: ...
     def conditional_expected_purchases(
-        self, t: Any, frequency: Any, recency: Any, T: Any
+        self,
+        t: Any,
+        frequency: Any = None,
+        recency: Any = None,
+        T: Any = None,
+        *,
+        data: Any = None,
     ) -> Any: ...
-    def p_alive(self, frequency: Any, recency: Any, T: Any) -> Any: ...
+    def p_alive(
+        self, frequency: Any = None, recency: Any = None, T: Any = None, *, data: Any = None
+    ) -> Any: ...
     def probability_of_purchases(self, n: Any, t: Any) -> Any: ...
     def simulate(self, n_customers: int, T: float, *, seed: int = 0) -> dict[str, Any]: ...
+    def simulate_transactions(
+        self,
+        n_customers: int,
+        T: float,
+        *,
+        seed: int = 0,
+        start: datetime.date | None = None,
+        unit: str = "day",
+        kind: str = "pandas",
+    ) -> Any: ...
     @property
     def params(self) -> dict[str, float]: ...
     @property
@@ -164,11 +183,29 @@ class ModifiedBetaGeoModel:
     ) -> Self: ...
     def expected_purchases(self, t: Any) -> Any: ...
     def conditional_expected_purchases(
-        self, t: Any, frequency: Any, recency: Any, T: Any
+        self,
+        t: Any,
+        frequency: Any = None,
+        recency: Any = None,
+        T: Any = None,
+        *,
+        data: Any = None,
     ) -> Any: ...
-    def p_alive(self, frequency: Any, recency: Any, T: Any) -> Any: ...
+    def p_alive(
+        self, frequency: Any = None, recency: Any = None, T: Any = None, *, data: Any = None
+    ) -> Any: ...
     def probability_of_purchases(self, n: Any, t: Any) -> Any: ...
     def simulate(self, n_customers: int, T: float, *, seed: int = 0) -> dict[str, Any]: ...
+    def simulate_transactions(
+        self,
+        n_customers: int,
+        T: float,
+        *,
+        seed: int = 0,
+        start: datetime.date | None = None,
+        unit: str = "day",
+        kind: str = "pandas",
+    ) -> Any: ...
     @property
     def params(self) -> dict[str, float]: ...
     @property
@@ -248,8 +285,16 @@ class GammaGammaModel:
     def __reduce__(self) -> tuple[Any, tuple[str]]: ...
     def __eq__(self, value: object, /) -> bool: ...
 
+def _evaluate(
+    model: BetaGeoModel | ModifiedBetaGeoModel | ParetoNBDModel,
+    frequency: Any,
+    recency: Any,
+    T: Any,
+    actual: Any,
+    duration: Any,
+) -> dict[str, Any]: ...
 def customer_lifetime_value(
-    transaction_model: BetaGeoModel | ModifiedBetaGeoModel,
+    transaction_model: BetaGeoModel | ModifiedBetaGeoModel | ParetoNBDModel,
     spend_model: GammaGammaModel,
     data: Any = None,
     *,
@@ -286,11 +331,29 @@ class ParetoNBDModel:
     ) -> Self: ...
     def expected_purchases(self, t: Any) -> Any: ...
     def conditional_expected_purchases(
-        self, t: Any, frequency: Any, recency: Any, T: Any
+        self,
+        t: Any,
+        frequency: Any = None,
+        recency: Any = None,
+        T: Any = None,
+        *,
+        data: Any = None,
     ) -> Any: ...
-    def p_alive(self, frequency: Any, recency: Any, T: Any) -> Any: ...
+    def p_alive(
+        self, frequency: Any = None, recency: Any = None, T: Any = None, *, data: Any = None
+    ) -> Any: ...
     def dert(self, discount_rate: Any, frequency: Any, recency: Any, T: Any) -> Any: ...
     def simulate(self, n_customers: int, T: float, *, seed: int = 0) -> dict[str, Any]: ...
+    def simulate_transactions(
+        self,
+        n_customers: int,
+        T: float,
+        *,
+        seed: int = 0,
+        start: datetime.date | None = None,
+        unit: str = "day",
+        kind: str = "pandas",
+    ) -> Any: ...
     @property
     def params(self) -> dict[str, float]: ...
     @property

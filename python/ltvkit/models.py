@@ -27,7 +27,7 @@ from ltvkit._core import (
     ShiftedBetaGeoModel,
     customer_lifetime_value,
 )
-from ltvkit.exceptions import InvalidDataError
+from ltvkit.exceptions import InvalidDataError, InvalidInputError
 
 __all__ = [
     "BetaGeoBetaBinomModel",
@@ -99,3 +99,75 @@ def _columns(
 
             out.append(np.ascontiguousarray(weights, dtype=np.float64))
     return out
+
+
+def _frame_kind(data: Any) -> str:
+    module = type(data).__module__.split(".", 1)[0]
+    return module if module in ("pandas", "polars", "pyarrow") else "dict"
+
+
+def _customer_key(data: Any) -> tuple[str, Any] | None:
+    """The customer-id column of a polars/pyarrow frame (named in ltvkit's metadata)."""
+    from ltvkit.transactions import metadata
+
+    try:
+        name = metadata(data).get("customer_id", "customer_id")
+    except InvalidInputError:  # a frame not made by ltvkit has no metadata
+        name = "customer_id"
+    if name in _column_names(data):
+        col = data.column(name) if hasattr(data, "column_names") else data[name]
+        return name, col
+    return None
+
+
+def _table(kind: str, data: Any, columns: dict[str, Any], *, keyed: bool) -> Any:
+    """A table of ``kind`` holding ``columns``; with ``keyed``, one row per row of ``data``
+    carrying its customer key (the pandas index, or the customer-id column)."""
+    if kind == "pandas":
+        import pandas as pd
+
+        return pd.DataFrame(columns, index=data.index if keyed else None)
+    key = _customer_key(data) if keyed and kind != "dict" else None
+    if key is not None:
+        columns = {key[0]: key[1], **columns}
+    if kind == "polars":
+        import polars as pl
+
+        return pl.DataFrame(columns)
+    if kind == "pyarrow":
+        import pyarrow as pa
+
+        return pa.table(columns)
+    return columns
+
+
+def _keyed(data: Any, name: str, values: Any) -> Any:
+    """Per-customer predictions as the caller's frame kind keyed by customer; a numpy array
+    when ``data`` is a dict of arrays. Called by the Rust prediction methods."""
+    kind = _frame_kind(data)
+    if kind == "dict":
+        return values
+    return _table(kind, data, {name: values}, keyed=True)
+
+
+def _log_table(kind: str, customer_id: Any, days: Any) -> Any:
+    """A simulated log (ids, days since 1970-01-01) as a table of ``kind``. Called by the Rust
+    ``simulate_transactions`` methods."""
+    dates = days.astype("datetime64[D]")
+    columns = {"customer_id": customer_id, "date": dates}
+    if kind == "dict":
+        return columns
+    if kind == "pandas":
+        import pandas as pd
+
+        return pd.DataFrame(columns)
+    if kind == "polars":
+        import polars as pl
+
+        return pl.DataFrame(columns)
+    if kind == "pyarrow":
+        import pyarrow as pa
+
+        return pa.table(columns)
+    msg = f"kind is {kind!r}: use 'pandas', 'polars', 'pyarrow' or 'dict'"
+    raise InvalidInputError(msg)

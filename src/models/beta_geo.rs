@@ -8,10 +8,11 @@
 use statrs::function::beta::ln_beta;
 use statrs::function::gamma::{digamma, ln_gamma};
 
-use super::hyp2f1::ln_hyp2f1_series;
+use super::hyp2f1::bracket_over_a_minus_1;
 use super::sampling::Rng;
 use super::{fit_log_params, positive, Fit, FitOptions, RfmData, WeightsByValue};
 use crate::error::{Error, Position, Result};
+use crate::special::hyp2f1;
 
 /// A BG/NBD model with parameters r, alpha (purchase rate: Gamma(r, alpha), alpha in the data's
 /// time unit) and a, b (dropout: Beta(a, b)).
@@ -291,27 +292,25 @@ impl BetaGeo {
     /// # Formula
     /// ```text
     /// E[X(t)] = (a+b-1)/(a-1) * [1 - (alpha/(alpha+t))^r 2F1(r, b; a+b-1; t/(alpha+t))]
+    /// a = 1:      the limit a -> 1, (a+b-1) * d/da [...] (the bracket vanishes at a = 1)
+    /// a + b = 1:  -(alpha/(alpha+t))^r / (a-1) * r b z 2F1(r+1, b+1; 2; z)   (c = 0 limit)
     /// ```
     ///
     /// # Errors
-    /// [`Error::InvalidParameter`] for a bad horizon, a = 1 exactly (removable singularity not
-    /// handled) or a + b <= 1 (the 2F1 series here needs c = a + b - 1 > 0).
+    /// [`Error::InvalidParameter`] for a bad horizon; [`Error::NotConverged`] or
+    /// [`Error::Overflow`] if the 2F1 cannot be evaluated (t/(alpha+t) extremely close to 1).
     ///
     /// # References
-    /// FHL 2005, eq. (7).
+    /// FHL 2005, eq. (7); the c -> 0 limit of 2F1 / Gamma(c) is DLMF 15.2.3_5.
     pub fn expected_purchases_new(&self, t: f64) -> Result<f64> {
         check_horizon(t)?;
         if t == 0.0 {
             return Ok(0.0);
         }
         let BetaGeo { r, alpha, a, b } = *self;
-        if a == 1.0 {
-            return Err(Error::param("a", a, "eq. (7) is singular at a = 1 exactly"));
-        }
         let z = t / (alpha + t);
-        let ln_h = ln_hyp2f1_series(r, b, a + b - 1.0, z)?;
-        let ln_term = r * (alpha / (alpha + t)).ln() + ln_h;
-        Ok((a + b - 1.0) / (a - 1.0) * -ln_term.exp_m1())
+        let ln_a = r * (alpha / (alpha + t)).ln();
+        bg_bracket(ln_a, r, b, a, z)
     }
 
     /// Expected number of purchases in (T, T + t] of a customer with history (x, t_x, T).
@@ -322,6 +321,7 @@ impl BetaGeo {
     ///   (a+b+x-1)/(a-1) * [1 - ((alpha+T)/(alpha+T+t))^(r+x) 2F1(r+x, b+x; a+b+x-1; t/(alpha+T+t))]
     ///   / (1 + [x > 0] a/(b+x-1) ((alpha+T)/(alpha+t_x))^(r+x))
     /// ```
+    /// with the same limits as [`BetaGeo::expected_purchases_new`] at a = 1 and a + b + x = 1.
     ///
     /// # Errors
     /// [`Error::InvalidRow`]/[`Error::InvalidParameter`] for a bad customer or horizon.
@@ -341,17 +341,9 @@ impl BetaGeo {
             return Ok(0.0);
         }
         let BetaGeo { r, alpha, a, b } = *self;
-        if a == 1.0 {
-            return Err(Error::param(
-                "a",
-                a,
-                "eq. (10) is singular at a = 1 exactly",
-            ));
-        }
         let z = t / (alpha + big_t + t);
-        let ln_h = ln_hyp2f1_series(r + x, b + x, a + b + x - 1.0, z)?;
-        let ln_term = (r + x) * ((alpha + big_t) / (alpha + big_t + t)).ln() + ln_h;
-        let numer = (a + b + x - 1.0) / (a - 1.0) * -ln_term.exp_m1();
+        let ln_a = (r + x) * ((alpha + big_t) / (alpha + big_t + t)).ln();
+        let numer = bg_bracket(ln_a, r + x, b + x, a, z)?;
         Ok(numer * self.p_alive(x, t_x, big_t)?)
     }
 
@@ -491,6 +483,30 @@ impl BetaGeo {
         }
         RfmData::new(&xs, &rs, ages, None)
     }
+}
+
+/// `(a+q-1)/(a-1) [1 - A 2F1(p, q; a+q-1; z)]` with `A = e^ln_a`, the common form of FHL 2005
+/// eq. (7) (p = r, q = b) and eq. (10) (p = r + x, q = b + x).
+///
+/// # Formula
+/// ```text
+/// c = a + q - 1 != 0:  c * bracket_over_a_minus_1(...)   (handles a = 1)
+/// c = 0:               -A/(a-1) * p q z 2F1(p+1, q+1; 2; z),
+///                      since c 2F1(p, q; c; z) -> p q z 2F1(p+1, q+1; 2; z) as c -> 0
+/// ```
+///
+/// # Errors
+/// As [`crate::special::ln_hyp2f1`].
+///
+/// # References
+/// DLMF 15.2.3_5 (the c -> 0 limit).
+fn bg_bracket(ln_a: f64, p: f64, q: f64, a: f64, z: f64) -> Result<f64> {
+    let c = a + q - 1.0;
+    if c == 0.0 {
+        let f = hyp2f1(p + 1.0, q + 1.0, 2.0, z)?;
+        return Ok(-ln_a.exp() / (a - 1.0) * p * q * z * f);
+    }
+    Ok(c * bracket_over_a_minus_1(ln_a, p, q, q - 1.0, a, z)?)
 }
 
 #[cfg(test)]

@@ -1,65 +1,60 @@
-//! A minimal Gauss hypergeometric 2F1 for the BG/NBD and MBG/NBD predictions, where every
-//! argument is positive and 0 <= z < 1, so that all terms of the series are positive and there
-//! is no cancellation. The general, robust 2F1 (z near 1, transformations) belongs to
-//! `src/special.rs` (models part B); these predictions can switch to it once it lands.
+//! The bracket shared by the BG/NBD and MBG/NBD expected-purchase formulas,
+//!
+//! ```text
+//! (1 - A 2F1(p, q; c; z)) / (a - 1),   c = a + shift,   c = q at a = 1,
+//! ```
+//!
+//! computed with the robust ₂F₁ of [`crate::special`] (any z < 1, c < 0 included) and without
+//! the 0/0 at a = 1: there 2F1(p, q; q; z) = (1 - z)^-p = 1/A, so the bracket vanishes, and the
+//! ratio is its derivative with respect to a.
 
-use crate::error::{Error, Result};
+use crate::dual::{Dual, Real};
+use crate::error::Result;
+use crate::special::ln_hyp2f1;
 
-/// Most terms summed before giving up (z very close to 1 converges slowly).
-const MAX_TERMS: usize = 5_000_000;
+/// Below this |a - 1| the ratio is taken as the derivative at the midpoint of 1 and a: the
+/// midpoint rule errs by ~f'''(a - 1)^2 / 24 ~ 1e-11 (relative) while the direct quotient
+/// loses ~1e-16 / |a - 1| = 1e-11 to cancellation; both are balanced at 1e-5.
+const NEAR_ONE: f64 = 1e-5;
 
-/// Relative size below which a term no longer changes the sum.
-const SERIES_REL_TOL: f64 = 1e-17;
-
-/// `ln 2F1(a, b; c; z)` by the power series, rescaled on the fly so that large a, b (large
-/// frequencies) do not overflow.
+/// `(1 - exp(ln_a) 2F1(p, q; a + shift; z)) / (a - 1)`, where `ln_a = ln A` and
+/// `A 2F1(p, q; 1 + shift; z) = 1`.
 ///
 /// # Formula
 /// ```text
-/// 2F1(a, b; c; z) = sum_n (a)_n (b)_n / ((c)_n n!) z^n,   term_{n+1} / term_n = (a+n)(b+n) z / ((c+n)(n+1))
+/// |a - 1| >= 1e-5:  (1 - A F(p, q; c; z)) / (a - 1)
+/// |a - 1| <  1e-5:  -A dF/dc (p, q; m + shift; z),   m = (1 + a) / 2    (mean-value theorem)
 /// ```
 ///
 /// # Errors
-/// [`Error::InvalidParameter`] if an argument is outside a, b, c > 0, 0 <= z < 1, or the series
-/// has not converged after `MAX_TERMS` terms.
+/// As [`ln_hyp2f1`] (z too close to 1, overflow); c = 0 must be handled by the caller.
 ///
 /// # References
-/// Abramowitz, M. & Stegun, I. (1964), *Handbook of Mathematical Functions*, 15.1.1.
-pub(crate) fn ln_hyp2f1_series(a: f64, b: f64, c: f64, z: f64) -> Result<f64> {
-    if !(a > 0.0 && b > 0.0 && c > 0.0 && a.is_finite() && b.is_finite() && c.is_finite()) {
-        return Err(Error::param(
-            "2F1 arguments",
-            format!("a={a}, b={b}, c={c}"),
-            "this series needs a, b, c > 0 (for BG/NBD predictions a + b > 1)",
-        ));
+/// FHL 2005, eq. (7) and (10); Batislam, Denizel & Filiztekin (2007), eq. (5).
+pub(crate) fn bracket_over_a_minus_1(
+    ln_a: f64,
+    p: f64,
+    q: f64,
+    shift: f64,
+    a: f64,
+    z: f64,
+) -> Result<f64> {
+    if (a - 1.0).abs() >= NEAR_ONE {
+        let (ln_f, sign) = ln_hyp2f1(p, q, a + shift, z)?;
+        let l = ln_a + ln_f;
+        // 1 - e^l without cancellation when the product is close to 1.
+        let bracket = if sign > 0.0 {
+            -l.exp_m1()
+        } else {
+            1.0 + l.exp()
+        };
+        return Ok(bracket / (a - 1.0));
     }
-    if !(0.0..1.0).contains(&z) {
-        return Err(Error::param("2F1 z", z, "this series needs 0 <= z < 1"));
-    }
-    let mut log_scale = 0.0;
-    let mut sum = 1.0;
-    let mut term = 1.0;
-    for n in 0..MAX_TERMS {
-        let nf = n as f64;
-        term *= (a + nf) * (b + nf) / ((c + nf) * (nf + 1.0)) * z;
-        sum += term;
-        if sum > 1e250 {
-            sum /= 1e250;
-            term /= 1e250;
-            log_scale += 250.0 * std::f64::consts::LN_10;
-        }
-        // Once the ratio of successive terms is below 1 the tail is bounded by a geometric
-        // series, so a negligible term means convergence.
-        let ratio = (a + nf + 1.0) * (b + nf + 1.0) / ((c + nf + 1.0) * (nf + 2.0)) * z;
-        if ratio < 1.0 && term <= SERIES_REL_TOL * sum * (1.0 - ratio) {
-            return Ok(sum.ln() + log_scale);
-        }
-    }
-    Err(Error::param(
-        "2F1 z",
-        z,
-        "the hypergeometric series did not converge (horizon very long compared with alpha + T)",
-    ))
+    let m = 0.5 * (1.0 + a);
+    let c = Dual::<1>::var(m + shift, 0);
+    let (ln_f, sign) = ln_hyp2f1(Dual::cst(p), Dual::cst(q), c, Dual::cst(z))?;
+    // d/dc F = sign e^{ln|F|} d/dc ln|F|.
+    Ok(-sign * (ln_a + ln_f.value()).exp() * ln_f.d[0])
 }
 
 #[cfg(test)]
@@ -67,22 +62,31 @@ pub(crate) fn ln_hyp2f1_series(a: f64, b: f64, c: f64, z: f64) -> Result<f64> {
 mod tests {
     use super::*;
 
+    /// With p = q = 1 and shift = 0 (so c = a): A F(1, 1; 1; z) = A / (1 - z) = 1 for
+    /// A = 1 - z. For c = 2, F(1, 1; 2; z) = -ln(1 - z) / z (A&S 15.1.3), so at a = 2 the
+    /// bracket is 1 + (1 - z) ln(1 - z) / z, written out here.
     #[test]
     fn closed_forms() {
-        // 2F1(1, 1; 2; z) = -ln(1 - z) / z (A&S 15.1.3).
-        let z = 0.7_f64;
-        let want = -(1.0 - z).ln() / z;
-        assert!((ln_hyp2f1_series(1.0, 1.0, 2.0, z).unwrap() - want.ln()).abs() < 1e-13);
-        // 2F1(a, b; b; z) = (1 - z)^-a.
-        let got = ln_hyp2f1_series(2.5, 1.3, 1.3, 0.4).unwrap();
-        assert!((got - (-2.5 * 0.6_f64.ln())).abs() < 1e-13);
-        // Large parameters: 2F1(a, b; b; z) with a = 800 is e^(800 * 0.69..), past f64 range.
-        let got = ln_hyp2f1_series(800.0, 30.0, 30.0, 0.5).unwrap();
-        assert!((got - 800.0 * 2f64.ln()).abs() < 1e-9);
+        let z = 0.6_f64;
+        let ln_a = (1.0 - z).ln();
+        let want = 1.0 + (1.0 - z) * (1.0 - z).ln() / z;
+        let got = bracket_over_a_minus_1(ln_a, 1.0, 1.0, 0.0, 2.0, z).unwrap();
+        assert!((got - want).abs() < 1e-14, "{got} vs {want}");
     }
 
+    /// Continuity through a = 1: the midpoint derivative and the direct quotient agree on
+    /// either side of the switch, and the value at a = 1 lies between its neighbours.
     #[test]
-    fn rejects_z_at_one() {
-        assert!(ln_hyp2f1_series(1.0, 1.0, 2.0, 1.0).is_err());
+    fn continuous_through_a_equal_one() {
+        let (p, q, z) = (0.7_f64, 2.3_f64, 0.8_f64);
+        let shift = q - 1.0;
+        let ln_a = p * (1.0 - z).ln();
+        let below = bracket_over_a_minus_1(ln_a, p, q, shift, 1.0 - 2e-5, z).unwrap();
+        let near_below = bracket_over_a_minus_1(ln_a, p, q, shift, 1.0 - 0.99e-5, z).unwrap();
+        let at = bracket_over_a_minus_1(ln_a, p, q, shift, 1.0, z).unwrap();
+        let above = bracket_over_a_minus_1(ln_a, p, q, shift, 1.0 + 2e-5, z).unwrap();
+        assert!(((below - near_below) / at).abs() < 1e-5);
+        assert!(((above - at) / at).abs() < 1e-4);
+        assert!((below - at) * (above - at) < 0.0);
     }
 }

@@ -14,12 +14,14 @@
 pub mod beta_geo;
 pub mod beta_geo_beta_binom;
 pub mod clv;
+pub mod evaluation;
 pub mod gamma_gamma;
 mod hyp2f1;
 pub mod modified_beta_geo;
 pub mod pareto_nbd;
 pub mod sampling;
 pub mod shifted_beta_geo;
+pub mod simulate_log;
 
 pub use beta_geo::BetaGeo;
 pub use clv::{

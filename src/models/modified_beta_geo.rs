@@ -11,7 +11,7 @@ use statrs::function::gamma::{digamma, ln_gamma};
 use super::beta_geo::{
     check_customer, check_horizon, log_add_exp_weights, RowTables, BETA_GEO_PARAMS,
 };
-use super::hyp2f1::ln_hyp2f1_series;
+use super::hyp2f1::bracket_over_a_minus_1;
 use super::sampling::Rng;
 use super::{fit_log_params, positive, Fit, FitOptions, RfmData, WeightsByValue};
 use crate::error::{Error, Position, Result};
@@ -160,7 +160,7 @@ impl ModifiedBetaGeo {
     /// ```
     ///
     /// # Errors
-    /// For a bad horizon or a = 1 exactly.
+    /// For a bad horizon, or a 2F1 that cannot be evaluated (z extremely close to 1).
     ///
     /// # References
     /// BDF 2007, eq. (4); lifetimes' `ModifiedBetaGeoFitter.expected_number_of_purchases_up_to_time`.
@@ -170,16 +170,10 @@ impl ModifiedBetaGeo {
             return Ok(0.0);
         }
         let ModifiedBetaGeo { r, alpha, a, b } = *self;
-        if a == 1.0 {
-            return Err(Error::param(
-                "a",
-                a,
-                "the formula is singular at a = 1 exactly",
-            ));
-        }
-        let ln_h = ln_hyp2f1_series(r, b + 1.0, a + b, t / (alpha + t))?;
-        let ln_term = r * (alpha / (alpha + t)).ln() + ln_h;
-        Ok(b / (a - 1.0) * -ln_term.exp_m1())
+        // At a = 1 the bracket vanishes (2F1(r, b+1; b+1; z) = (1-z)^-r); the helper takes the
+        // limit.
+        let ln_a = r * (alpha / (alpha + t)).ln();
+        Ok(b * bracket_over_a_minus_1(ln_a, r, b + 1.0, b, a, t / (alpha + t))?)
     }
 
     /// Expected purchases in (T, T + t] of a customer with history (x, t_x, T).
@@ -209,17 +203,9 @@ impl ModifiedBetaGeo {
             return Ok(0.0);
         }
         let ModifiedBetaGeo { r, alpha, a, b } = *self;
-        if a == 1.0 {
-            return Err(Error::param(
-                "a",
-                a,
-                "the formula is singular at a = 1 exactly",
-            ));
-        }
         let z = t / (alpha + big_t + t);
-        let ln_h = ln_hyp2f1_series(r + x, b + x + 1.0, a + b + x, z)?;
-        let ln_term = (r + x) * ((alpha + big_t) / (alpha + big_t + t)).ln() + ln_h;
-        let numer = (a + b + x) / (a - 1.0) * -ln_term.exp_m1();
+        let ln_a = (r + x) * ((alpha + big_t) / (alpha + big_t + t)).ln();
+        let numer = (a + b + x) * bracket_over_a_minus_1(ln_a, r + x, b + x + 1.0, b + x, a, z)?;
         Ok(numer * self.p_alive(x, t_x, big_t)?)
     }
 

@@ -2,6 +2,8 @@
 //! one core call detached from the interpreter, and converts the result.
 
 use super::errors::{py_result, InvalidInputError};
+use crate::models::evaluation::evaluate;
+use crate::models::simulate_log::{SimulateLog, SimulatedLog};
 use crate::models::{
     broadcast_map, customer_lifetime_value_in_units, spend_frequency_correlation, BetaGeo,
     ClvCustomers, FitOptions, FitSummary, GammaGamma, ModelRecord, ModifiedBetaGeo, RfmData,
@@ -58,6 +60,112 @@ pub(super) fn out<'py>(
     } else {
         Ok(PyArray1::from_vec(py, values).into_any())
     }
+}
+
+/// Per-customer (frequency, recency, T): from `data` (a frame, whose kind the result keeps) or
+/// from the three arguments (scalars or arrays).
+pub(super) struct Customers<'py> {
+    pub(super) x: Arg,
+    pub(super) t_x: Arg,
+    pub(super) t: Arg,
+    pub(super) frame: Option<Bound<'py, PyAny>>,
+}
+
+impl Customers<'_> {
+    pub(super) fn scalar(&self) -> bool {
+        self.x.scalar && self.t_x.scalar && self.t.scalar
+    }
+}
+
+pub(super) fn customers<'py>(
+    py: Python<'py>,
+    data: Option<&Bound<'py, PyAny>>,
+    frequency: Option<&Bound<'py, PyAny>>,
+    recency: Option<&Bound<'py, PyAny>>,
+    t: Option<&Bound<'py, PyAny>>,
+) -> PyResult<Customers<'py>> {
+    if let Some(d) = data.filter(|d| !d.is_none()) {
+        let cols = frame_columns(
+            py,
+            d,
+            &[
+                ("frequency", &["frequency", "x", "frequency_cal"]),
+                ("recency", &["recency", "t_x", "recency_cal"]),
+                ("T", &["T", "T_cal"]),
+            ],
+            None,
+        )?;
+        let column = |i: usize, name: &str| -> PyResult<Arg> {
+            Ok(Arg {
+                values: array_vec(name, &cols[i])?,
+                scalar: false,
+            })
+        };
+        return Ok(Customers {
+            x: column(0, "frequency")?,
+            t_x: column(1, "recency")?,
+            t: column(2, "T")?,
+            frame: Some(d.clone()),
+        });
+    }
+    let need = |n: &str, o: Option<&Bound<'py, PyAny>>| -> PyResult<Arg> {
+        match o.filter(|o| !o.is_none()) {
+            Some(o) => arg(n, o),
+            None => Err(InvalidInputError::new_err(format!(
+                "{n} is missing: pass frequency, recency and T, or a frame as data="
+            ))),
+        }
+    };
+    Ok(Customers {
+        x: need("frequency", frequency)?,
+        t_x: need("recency", recency)?,
+        t: need("T", t)?,
+        frame: None,
+    })
+}
+
+/// A frame of the kind of `frame` keyed by its customers with one column `name`
+/// (`ltvkit.models._keyed`), or, without a frame, a float or an array as [`out`].
+pub(super) fn keyed_out<'py>(
+    py: Python<'py>,
+    frame: Option<&Bound<'py, PyAny>>,
+    name: &str,
+    values: Vec<f64>,
+    scalar: bool,
+) -> PyResult<Bound<'py, PyAny>> {
+    match frame {
+        Some(d) => {
+            static KEYED: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
+            let f = KEYED.import(py, "ltvkit.models", "_keyed")?;
+            f.call1((d, name, PyArray1::from_vec(py, values)))
+        }
+        None => out(py, values, scalar),
+    }
+}
+
+/// First-purchase date of simulated logs when the caller gives none.
+pub(super) const DEFAULT_SIMULATION_START: chrono::NaiveDate =
+    match chrono::NaiveDate::from_ymd_opt(2000, 1, 1) {
+        Some(d) => d,
+        None => chrono::NaiveDate::MIN,
+    };
+
+/// A simulated log as a table of `kind` (`ltvkit.models._log_table`): customer ids and dates
+/// as days since 1970-01-01.
+pub(super) fn log_table<'py>(
+    py: Python<'py>,
+    log: SimulatedLog,
+    kind: &str,
+) -> PyResult<Bound<'py, PyAny>> {
+    let epoch = chrono::NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or(chrono::NaiveDate::MIN);
+    let days: Vec<i64> = log.date.iter().map(|d| (*d - epoch).num_days()).collect();
+    static LOG_TABLE: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
+    let f = LOG_TABLE.import(py, "ltvkit.models", "_log_table")?;
+    f.call1((
+        kind,
+        PyArray1::from_vec(py, log.customer_id),
+        PyArray1::from_vec(py, days),
+    ))
 }
 
 pub(super) fn array_vec(name: &str, obj: &Bound<'_, PyAny>) -> PyResult<Vec<f64>> {
@@ -621,60 +729,106 @@ macro_rules! bg_family {
             /// ----------
             /// t : float or array_like
             ///     Horizon in the time unit of the data.
-            /// frequency, recency, T : float or array_like
+            /// frequency, recency, T : float or array_like, optional
             ///     Repeat purchases, time of the last one and age, per customer.
+            /// data : DataFrame, optional
+            ///     Instead of the three arrays: a frame with those columns (as for ``fit``).
+            ///
+            /// Returns
+            /// -------
+            /// float, ndarray or DataFrame
+            ///     With ``data`` a pandas/polars DataFrame or pyarrow Table, the same kind with
+            ///     one column ``expected_purchases`` keyed by customer.
+            #[pyo3(signature = (t, frequency = None, recency = None, T = None, *, data = None))]
             #[allow(non_snake_case)]
             fn conditional_expected_purchases<'py>(
                 &self,
                 py: Python<'py>,
                 t: &Bound<'py, PyAny>,
-                frequency: &Bound<'py, PyAny>,
-                recency: &Bound<'py, PyAny>,
-                T: &Bound<'py, PyAny>,
+                frequency: Option<&Bound<'py, PyAny>>,
+                recency: Option<&Bound<'py, PyAny>>,
+                T: Option<&Bound<'py, PyAny>>,
+                data: Option<&Bound<'py, PyAny>>,
             ) -> PyResult<Bound<'py, PyAny>> {
-                let (t, x, r, tt) = (
-                    arg("t", t)?,
-                    arg("frequency", frequency)?,
-                    arg("recency", recency)?,
-                    arg("T", T)?,
-                );
-                let scalar = t.scalar && x.scalar && r.scalar && tt.scalar;
+                let t = arg("t", t)?;
+                let c = customers(py, data, frequency, recency, T)?;
+                let scalar = t.scalar && c.scalar();
                 let m = self.model;
                 let v = py.detach(|| {
                     broadcast_map(
                         ["t", "frequency", "recency", "T"],
-                        [&t.values, &x.values, &r.values, &tt.values],
+                        [&t.values, &c.x.values, &c.t_x.values, &c.t.values],
                         |[t, x, r, tt]| m.conditional_expected_purchases(t, x, r, tt),
                     )
                 });
-                out(py, py_result(v)?, scalar)
+                keyed_out(py, c.frame.as_ref(), "expected_purchases", py_result(v)?, scalar)
             }
 
             /// Probability that customers with history (frequency, recency, T) are still
-            /// active at T (FHL 2005 eq. 11; lifetimes' formula).
+            /// active at T (FHL 2005 eq. 11; lifetimes' formula). ``data=`` as in
+            /// ``conditional_expected_purchases`` (column ``p_alive``).
+            #[pyo3(signature = (frequency = None, recency = None, T = None, *, data = None))]
             #[allow(non_snake_case)]
             fn p_alive<'py>(
                 &self,
                 py: Python<'py>,
-                frequency: &Bound<'py, PyAny>,
-                recency: &Bound<'py, PyAny>,
-                T: &Bound<'py, PyAny>,
+                frequency: Option<&Bound<'py, PyAny>>,
+                recency: Option<&Bound<'py, PyAny>>,
+                T: Option<&Bound<'py, PyAny>>,
+                data: Option<&Bound<'py, PyAny>>,
             ) -> PyResult<Bound<'py, PyAny>> {
-                let (x, r, tt) = (
-                    arg("frequency", frequency)?,
-                    arg("recency", recency)?,
-                    arg("T", T)?,
-                );
-                let scalar = x.scalar && r.scalar && tt.scalar;
+                let c = customers(py, data, frequency, recency, T)?;
                 let m = self.model;
                 let v = py.detach(|| {
                     broadcast_map(
                         ["frequency", "recency", "T"],
-                        [&x.values, &r.values, &tt.values],
+                        [&c.x.values, &c.t_x.values, &c.t.values],
                         |[x, r, tt]| m.p_alive(x, r, tt),
                     )
                 });
-                out(py, py_result(v)?, scalar)
+                keyed_out(py, c.frame.as_ref(), "p_alive", py_result(v)?, c.scalar())
+            }
+
+            /// Simulated transaction log: one row per purchase (first purchase included) of
+            /// ``n_customers`` customers who all make their first purchase on ``start`` and are
+            /// observed for ``T`` units (the model's time unit, named by ``unit``).
+            ///
+            /// Parameters
+            /// ----------
+            /// n_customers : int
+            /// T : float
+            ///     Observation length in ``unit``.
+            /// seed : int
+            /// start : datetime.date, optional
+            ///     Date of every first purchase (default 2000-01-01).
+            /// unit : str
+            ///     The model's time unit: "day", "week", "month", "quarter" or "year"; purchase
+            ///     times are converted to whole days (truncated).
+            /// kind : str
+            ///     "pandas", "polars", "pyarrow" or "dict" (of numpy arrays).
+            ///
+            /// Returns
+            /// -------
+            /// DataFrame
+            ///     Columns ``customer_id`` (1..n) and ``date``, sorted by customer and date,
+            ///     ready for ``rfm_summary``.
+            #[pyo3(signature = (n_customers, T, *, seed = 0, start = None, unit = "day", kind = "pandas"))]
+            #[allow(non_snake_case, clippy::too_many_arguments)]
+            fn simulate_transactions<'py>(
+                &self,
+                py: Python<'py>,
+                n_customers: usize,
+                T: f64,
+                seed: u64,
+                start: Option<chrono::NaiveDate>,
+                unit: &str,
+                kind: &str,
+            ) -> PyResult<Bound<'py, PyAny>> {
+                let unit = time_unit("unit", unit)?;
+                let start = start.unwrap_or(DEFAULT_SIMULATION_START);
+                let m = self.model;
+                let log = py_result(py.detach(|| m.simulate_log(n_customers, T, seed, start, unit)))?;
+                log_table(py, log, kind)
             }
 
             /// Simulated customers observed for T time units after their first purchase.
@@ -895,12 +1049,14 @@ model_class!(PyGammaGamma, GammaGamma, {
 });
 
 /// Which transaction model a CLV call uses.
+#[derive(Clone, Copy)]
 enum Transactions {
     Bg(BetaGeo),
     Mbg(ModifiedBetaGeo),
+    Pnbd(crate::models::pareto_nbd::ParetoNbd),
 }
 
-fn time_unit(name: &str, text: &str) -> PyResult<TimeUnit> {
+pub(super) fn time_unit(name: &str, text: &str) -> PyResult<TimeUnit> {
     text.parse::<TimeUnit>().map_err(|_| {
         InvalidInputError::new_err(format!(
             "{name} is {text:?}: not a time unit; use \"day\", \"week\", \"month\", \"quarter\" or \"year\""
@@ -913,8 +1069,9 @@ fn time_unit(name: &str, text: &str) -> PyResult<TimeUnit> {
 ///
 /// Parameters
 /// ----------
-/// transaction_model : BetaGeoModel or ModifiedBetaGeoModel
-///     Predicts purchases (conditional expected purchases, FHL 2005 eq. 10).
+/// transaction_model : BetaGeoModel, ModifiedBetaGeoModel or ParetoNBDModel
+///     Predicts purchases (conditional expected purchases: FHL 2005 eq. 10 for BG/NBD;
+///     Fader & Hardie 2005 note 009 eq. (25) for Pareto/NBD).
 /// spend_model : GammaGammaModel
 ///     Predicts spend per purchase (conditional expected spend).
 /// data : DataFrame, optional
@@ -936,8 +1093,10 @@ fn time_unit(name: &str, text: &str) -> PyResult<TimeUnit> {
 ///
 /// Returns
 /// -------
-/// ndarray or (ndarray, ndarray)
-///     Each customer's value; with ``schedule=True`` also a (customers x periods) array.
+/// ndarray, DataFrame or (values, ndarray)
+///     Each customer's value (with ``data`` a pandas/polars DataFrame or pyarrow Table: the
+///     same kind, column ``clv``, keyed by customer); with ``schedule=True`` also a
+///     (customers x periods) array.
 ///
 /// Formula
 /// -------
@@ -968,15 +1127,7 @@ fn customer_lifetime_value<'py>(
     monetary_value: Option<&Bound<'py, PyAny>>,
     schedule: bool,
 ) -> PyResult<Bound<'py, PyAny>> {
-    let (tm, fitted_unit) = if let Ok(m) = transaction_model.cast::<PyBetaGeo>() {
-        (Transactions::Bg(m.get().model), m.get().unit.clone())
-    } else if let Ok(m) = transaction_model.cast::<PyModifiedBetaGeo>() {
-        (Transactions::Mbg(m.get().model), m.get().unit.clone())
-    } else {
-        return Err(InvalidInputError::new_err(
-            "transaction_model must be a BetaGeoModel or a ModifiedBetaGeoModel",
-        ));
-    };
+    let (tm, fitted_unit) = transactions_of(transaction_model)?;
     let gg = spend_model
         .cast::<PyGammaGamma>()
         .map_err(|_| InvalidInputError::new_err("spend_model must be a GammaGammaModel"))?
@@ -1060,9 +1211,21 @@ fn customer_lifetime_value<'py>(
             margin,
             schedule,
         ),
+        Transactions::Pnbd(b) => customer_lifetime_value_in_units(
+            &b,
+            &gg,
+            customers,
+            data_unit,
+            period,
+            horizon,
+            discount_rate,
+            margin,
+            schedule,
+        ),
     });
     let res = py_result(res)?;
-    let values = PyArray1::from_vec(py, res.value).into_any();
+    let frame = data.filter(|d| !d.is_none());
+    let values = keyed_out(py, frame, "clv", res.value, false)?;
     match res.schedule {
         Some(s) => {
             let table = numpy::PyArray2::from_vec2(py, &s)
@@ -1073,7 +1236,91 @@ fn customer_lifetime_value<'py>(
     }
 }
 
+/// The core model inside a BG/NBD, MBG/NBD or Pareto/NBD object, and the unit it was fitted in.
+fn transactions_of(obj: &Bound<'_, PyAny>) -> PyResult<(Transactions, Option<String>)> {
+    if let Ok(m) = obj.cast::<PyBetaGeo>() {
+        Ok((Transactions::Bg(m.get().model), m.get().unit.clone()))
+    } else if let Ok(m) = obj.cast::<PyModifiedBetaGeo>() {
+        Ok((Transactions::Mbg(m.get().model), m.get().unit.clone()))
+    } else if let Ok(m) = obj.cast::<super::models_b::PyParetoNbd>() {
+        Ok((Transactions::Pnbd(m.get().model), m.get().unit.clone()))
+    } else {
+        Err(InvalidInputError::new_err(
+            "transaction_model must be a BetaGeoModel, a ModifiedBetaGeoModel or a ParetoNBDModel",
+        ))
+    }
+}
+
+/// Core of `ltvkit.evaluate`: predicted vs actual holdout purchases (see
+/// `crate::models::evaluation::evaluate`). Returns a dict of floats and numpy arrays.
+#[pyfunction]
+#[pyo3(signature = (model, frequency, recency, T, actual, duration))]
+#[allow(non_snake_case)]
+fn _evaluate<'py>(
+    py: Python<'py>,
+    model: &Bound<'py, PyAny>,
+    frequency: &Bound<'py, PyAny>,
+    recency: &Bound<'py, PyAny>,
+    T: &Bound<'py, PyAny>,
+    actual: &Bound<'py, PyAny>,
+    duration: &Bound<'py, PyAny>,
+) -> PyResult<Bound<'py, PyDict>> {
+    let (tm, _) = transactions_of(model).map_err(|_| {
+        InvalidInputError::new_err(
+            "model must be a BetaGeoModel, a ModifiedBetaGeoModel or a ParetoNBDModel",
+        )
+    })?;
+    let (x, tx, tt) = (
+        array_vec("frequency", frequency)?,
+        array_vec("recency", recency)?,
+        array_vec("T", T)?,
+    );
+    let (y, d) = (
+        array_vec("frequency_holdout", actual)?,
+        array_vec("duration_holdout", duration)?,
+    );
+    let res = py.detach(|| match tm {
+        Transactions::Bg(m) => evaluate(&m, &x, &tx, &tt, &y, &d),
+        Transactions::Mbg(m) => evaluate(&m, &x, &tx, &tt, &y, &d),
+        Transactions::Pnbd(m) => evaluate(&m, &x, &tx, &tt, &y, &d),
+    });
+    let e = py_result(res)?;
+    let out = PyDict::new(py);
+    out.set_item("predicted", PyArray1::from_vec(py, e.predicted))?;
+    out.set_item("mae", e.mae)?;
+    out.set_item("rmse", e.rmse)?;
+    out.set_item("bias", e.bias)?;
+    out.set_item("total_predicted", e.total_predicted)?;
+    out.set_item("total_actual", e.total_actual)?;
+    let col = |f: fn(&crate::models::evaluation::DecileRow) -> f64| -> Vec<f64> {
+        e.deciles.iter().map(f).collect()
+    };
+    out.set_item(
+        "decile",
+        e.deciles
+            .iter()
+            .map(|r| r.decile as i64)
+            .collect::<Vec<_>>(),
+    )?;
+    out.set_item(
+        "n_customers",
+        e.deciles
+            .iter()
+            .map(|r| r.n_customers as i64)
+            .collect::<Vec<_>>(),
+    )?;
+    out.set_item("mean_predicted", col(|r| r.mean_predicted))?;
+    out.set_item("mean_actual", col(|r| r.mean_actual))?;
+    out.set_item("tracking_time", PyArray1::from_vec(py, e.tracking_time))?;
+    out.set_item(
+        "tracking_expected",
+        PyArray1::from_vec(py, e.tracking_expected),
+    )?;
+    Ok(out)
+}
+
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_function(wrap_pyfunction!(_evaluate, m)?)?;
     m.add_function(wrap_pyfunction!(customer_lifetime_value, m)?)?;
     m.add_class::<PyBetaGeo>()?;
     m.add_class::<PyModifiedBetaGeo>()?;

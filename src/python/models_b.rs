@@ -4,12 +4,13 @@
 
 use super::errors::{py_result, InvalidInputError};
 use super::models::{
-    arg, array_vec, dump, fit_options, frame_columns, load, model_class, optional_vec, out,
-    rfm_from_args, CoreModel,
+    arg, array_vec, customers, dump, fit_options, frame_columns, keyed_out, load, log_table,
+    model_class, optional_vec, out, rfm_from_args, time_unit, CoreModel, DEFAULT_SIMULATION_START,
 };
 use crate::models::beta_geo_beta_binom::{discrete_data, BetaGeoBetaBinom, BG_BB_PARAMS};
 use crate::models::pareto_nbd::{ParetoNbd, PARETO_NBD_PARAMS};
 use crate::models::shifted_beta_geo::{DurationData, ShiftedBetaGeo, SBG_PARAMS};
+use crate::models::simulate_log::SimulateLog;
 use crate::models::{broadcast_map, FitSummary, RfmData};
 use numpy::PyArray1;
 use pyo3::prelude::*;
@@ -90,9 +91,9 @@ where
 /// expressions. http://brucehardie.com/notes/009/
 #[pyclass(frozen, module = "ltvkit._core", name = "ParetoNBDModel")]
 pub struct PyParetoNbd {
-    model: ParetoNbd,
+    pub(super) model: ParetoNbd,
     fit: Option<FitSummary>,
-    unit: Option<String>,
+    pub(super) unit: Option<String>,
     extra: (),
 }
 
@@ -184,41 +185,85 @@ model_class!(PyParetoNbd, ParetoNbd, {
     /// Expected purchases in (T, T + t] of customers with history (frequency, recency, T):
     /// ``(r+x)(beta+T)/((alpha+T)(s-1)) [1 - ((beta+T)/(beta+T+t))^(s-1)] P(alive)``
     /// (Fader & Hardie 2005 note, eq. 25).
+    /// ``data=``: a frame with columns frequency, recency and T instead of the three arrays;
+    /// the result is then the same frame kind, column ``expected_purchases``, keyed by
+    /// customer.
+    #[pyo3(signature = (t, frequency = None, recency = None, T = None, *, data = None))]
     #[allow(non_snake_case)]
     fn conditional_expected_purchases<'py>(
         &self,
         py: Python<'py>,
         t: &Bound<'py, PyAny>,
-        frequency: &Bound<'py, PyAny>,
-        recency: &Bound<'py, PyAny>,
-        T: &Bound<'py, PyAny>,
+        frequency: Option<&Bound<'py, PyAny>>,
+        recency: Option<&Bound<'py, PyAny>>,
+        T: Option<&Bound<'py, PyAny>>,
+        data: Option<&Bound<'py, PyAny>>,
     ) -> PyResult<Bound<'py, PyAny>> {
+        let t = arg("t", t)?;
+        let c = customers(py, data, frequency, recency, T)?;
+        let scalar = t.scalar && c.scalar();
         let m = self.model;
-        vectorised(
+        let v = py.detach(|| {
+            broadcast_map(
+                ["t", "frequency", "recency", "T"],
+                [&t.values, &c.x.values, &c.t_x.values, &c.t.values],
+                |[t, x, r, tt]| m.conditional_expected_purchases(t, x, r, tt),
+            )
+        });
+        keyed_out(
             py,
-            ["t", "frequency", "recency", "T"],
-            [t, frequency, recency, T],
-            |[t, x, r, tt]| m.conditional_expected_purchases(t, x, r, tt),
+            c.frame.as_ref(),
+            "expected_purchases",
+            py_result(v)?,
+            scalar,
         )
     }
 
     /// Probability that customers with history (frequency, recency, T) are still alive at T
-    /// (Fader & Hardie 2005 note, eq. 24).
+    /// (Fader & Hardie 2005 note, eq. 24). ``data=`` as in ``conditional_expected_purchases``
+    /// (column ``p_alive``).
+    #[pyo3(signature = (frequency = None, recency = None, T = None, *, data = None))]
     #[allow(non_snake_case)]
     fn p_alive<'py>(
         &self,
         py: Python<'py>,
-        frequency: &Bound<'py, PyAny>,
-        recency: &Bound<'py, PyAny>,
-        T: &Bound<'py, PyAny>,
+        frequency: Option<&Bound<'py, PyAny>>,
+        recency: Option<&Bound<'py, PyAny>>,
+        T: Option<&Bound<'py, PyAny>>,
+        data: Option<&Bound<'py, PyAny>>,
     ) -> PyResult<Bound<'py, PyAny>> {
+        let c = customers(py, data, frequency, recency, T)?;
         let m = self.model;
-        vectorised(
-            py,
-            ["frequency", "recency", "T"],
-            [frequency, recency, T],
-            |[x, r, tt]| m.p_alive(x, r, tt),
-        )
+        let v = py.detach(|| {
+            broadcast_map(
+                ["frequency", "recency", "T"],
+                [&c.x.values, &c.t_x.values, &c.t.values],
+                |[x, r, tt]| m.p_alive(x, r, tt),
+            )
+        });
+        keyed_out(py, c.frame.as_ref(), "p_alive", py_result(v)?, c.scalar())
+    }
+
+    /// Simulated transaction log of ``n_customers`` customers whose first purchase is on
+    /// ``start`` (default 2000-01-01), observed for ``T`` units of ``unit``; as
+    /// ``BetaGeoModel.simulate_transactions``.
+    #[pyo3(signature = (n_customers, T, *, seed = 0, start = None, unit = "day", kind = "pandas"))]
+    #[allow(non_snake_case, clippy::too_many_arguments)]
+    fn simulate_transactions<'py>(
+        &self,
+        py: Python<'py>,
+        n_customers: usize,
+        T: f64,
+        seed: u64,
+        start: Option<chrono::NaiveDate>,
+        unit: &str,
+        kind: &str,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let unit = time_unit("unit", unit)?;
+        let start = start.unwrap_or(DEFAULT_SIMULATION_START);
+        let m = self.model;
+        let log = py_result(py.detach(|| m.simulate_log(n_customers, T, seed, start, unit)))?;
+        log_table(py, log, kind)
     }
 
     /// Discounted expected residual transactions (Fader, Hardie & Lee 2005, JMR, eq. 2).
