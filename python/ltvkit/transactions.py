@@ -43,6 +43,7 @@ Bad input
 from __future__ import annotations
 
 import datetime as _dt
+import importlib
 import json
 import os
 from pathlib import Path
@@ -168,7 +169,7 @@ def _open(transactions: Any, columns: list[str], progress: bool | None = None) -
 
 def _has_tqdm() -> bool:
     try:
-        import tqdm  # noqa: F401
+        importlib.import_module("tqdm")
     except ImportError:
         return False
     return True
