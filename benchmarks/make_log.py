@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
@@ -24,6 +25,9 @@ def main() -> None:
     parser.add_argument("--customers", type=int, default=3_600_000)
     parser.add_argument("--out", default="/tmp/ltvkit_log_10m.parquet")
     parser.add_argument("--seed", type=int, default=20240601)
+    parser.add_argument(
+        "--files", type=int, default=1, help="write a directory of this many Parquet files"
+    )
     args = parser.parse_args()
     rng = np.random.default_rng(args.seed)
     n, c = args.rows, args.customers
@@ -40,7 +44,15 @@ def main() -> None:
             "amount": cents[order] / 100,
         }
     )
-    pq.write_table(table, args.out, row_group_size=1_000_000)
+    if args.files == 1:
+        pq.write_table(table, args.out, row_group_size=1_000_000)
+    else:
+        out = Path(args.out)
+        out.mkdir(parents=True, exist_ok=True)
+        step = -(-n // args.files)
+        for k in range(args.files):
+            part = table.slice(k * step, step)
+            pq.write_table(part, out / f"part-{k:04d}.parquet", row_group_size=1_000_000)
     print(f"wrote {args.out}: {n:,} rows, {c:,} customers")
 
 

@@ -43,6 +43,7 @@ Bad input
 from __future__ import annotations
 
 import datetime as _dt
+import importlib
 import json
 import os
 from pathlib import Path
@@ -99,7 +100,7 @@ def _missing(available: list[str], wanted: list[str]) -> None:
             raise err
 
 
-def _open_path(path: Path, columns: list[str]) -> Any:
+def _open_path(path: Path, columns: list[str]) -> tuple[Any, int | None]:
     ds = import_optional("pyarrow.dataset", extra="arrow")
     if not path.exists():
         msg = f"transactions: no such file or directory: {str(path)!r}"
@@ -108,13 +109,17 @@ def _open_path(path: Path, columns: list[str]) -> Any:
     fmt = "csv" if not path.is_dir() and (".csv" in suffixes or ".txt" in suffixes) else "parquet"
     dataset = ds.dataset(str(path), format=fmt)
     _missing(list(dataset.schema.names), columns)
-    return dataset.scanner(columns=columns).to_reader()
+    scanner = dataset.scanner(columns=columns)
+    # Parquet row counts come from the file footers; a CSV's would need a read
+    total = scanner.count_rows() if fmt == "parquet" else None
+    return scanner.to_reader(), total
 
 
-def _open(transactions: Any, columns: list[str]) -> tuple[str, Any]:
-    """The kind of the input (``pandas``, ``polars``, ``pyarrow``) and an Arrow stream of it."""
+def _open_raw(transactions: Any, columns: list[str]) -> tuple[str, Any, int | None]:
+    """The kind of the input (``pandas``, ``polars``, ``pyarrow``), an Arrow stream of it and
+    its number of rows when known without reading it."""
     if isinstance(transactions, (str, os.PathLike)):
-        return "pyarrow", _open_path(Path(transactions), columns)
+        return ("pyarrow", *_open_path(Path(transactions), columns))
     module = type(transactions).__module__.split(".", 1)[0]
     name = type(transactions).__name__
     if module == "pandas" and name == "DataFrame":
@@ -123,28 +128,66 @@ def _open(transactions: Any, columns: list[str]) -> tuple[str, Any]:
         if any(c not in frame.columns for c in columns) and frame.index.name in columns:
             frame = frame.reset_index()
         _missing([str(c) for c in frame.columns], columns)
-        return "pandas", pa.Table.from_pandas(frame[columns], preserve_index=False)
+        return "pandas", pa.Table.from_pandas(frame[columns], preserve_index=False), len(frame)
     if module == "polars" and name in ("DataFrame", "LazyFrame"):
         frame = transactions.collect() if name == "LazyFrame" else transactions
         _missing(list(frame.columns), columns)
-        return "polars", frame.select(columns)
+        return "polars", frame.select(columns), frame.height
     if module == "pyarrow":
         if name == "Table":
             _missing(list(transactions.column_names), columns)
-            return "pyarrow", transactions.select(columns)
+            return "pyarrow", transactions.select(columns), transactions.num_rows
         if name == "RecordBatch":
             _missing(list(transactions.schema.names), columns)
-            return "pyarrow", transactions.select(columns)
+            return "pyarrow", transactions.select(columns), transactions.num_rows
         if hasattr(transactions, "scanner"):  # a pyarrow.dataset.Dataset
             _missing(list(transactions.schema.names), columns)
-            return "pyarrow", transactions.scanner(columns=columns).to_reader()
+            scanner = transactions.scanner(columns=columns)
+            return "pyarrow", scanner.to_reader(), scanner.count_rows()
     if hasattr(transactions, "__arrow_c_stream__"):
-        return "pyarrow", transactions
+        return "pyarrow", transactions, None
     msg = (
         f"transactions is a {name}: pass a pandas or polars DataFrame, a pyarrow Table or "
         f"RecordBatchReader, an object with __arrow_c_stream__, or a path to a CSV or Parquet file"
     )
     raise InvalidInputError(msg)
+
+
+# auto progress (progress=None) from this many rows on
+_PROGRESS_ROWS = 5_000_000
+
+
+def _open(transactions: Any, columns: list[str], progress: bool | None = None) -> tuple[str, Any]:
+    """The kind of the input and an Arrow stream of it, with a progress bar if asked."""
+    kind, stream, total = _open_raw(transactions, columns)
+    if progress is None:
+        progress = total is not None and total >= _PROGRESS_ROWS and _has_tqdm()
+    if progress:
+        stream = _with_progress(stream, total)
+    return kind, stream
+
+
+def _has_tqdm() -> bool:
+    try:
+        importlib.import_module("tqdm")
+    except ImportError:
+        return False
+    return True
+
+
+def _with_progress(stream: Any, total: int | None) -> Any:
+    """``stream`` as a pyarrow RecordBatchReader that advances a tqdm bar batch by batch."""
+    pa = import_optional("pyarrow", extra="arrow")
+    tqdm = import_optional("tqdm", extra="progress")
+    reader = pa.RecordBatchReader.from_stream(stream)
+
+    def batches() -> Any:
+        with tqdm.tqdm(total=total, unit="rows", unit_scale=True, desc="ltvkit") as bar:
+            for batch in reader:
+                bar.update(batch.num_rows)
+                yield batch
+
+    return pa.RecordBatchReader.from_batches(reader.schema, batches())
 
 
 def _result(kind: str, table: Any, meta: dict[str, Any], index: str | list[str]) -> Any:
@@ -219,6 +262,7 @@ def rfm_summary(
     period: str = "D",
     future: str = "raise",
     refunds: str = "net",
+    progress: bool | None = None,
 ) -> Any:
     """Frequency, recency, T and monetary value per customer (lifetimes' conventions).
 
@@ -247,6 +291,10 @@ def rfm_summary(
         What to do with rows dated after ``observation_end``.
     refunds : {"net", "error", "drop"}
         What to do with negative amounts (see the module docstring).
+    progress : bool, optional
+        Show a tqdm progress bar while the log is read (``pip install "ltvkit[progress]"``).
+        None (the default) shows one when the input is known to have at least 5 million rows
+        (a Parquet path or dataset, a table or a DataFrame) and tqdm is installed.
 
     Returns
     -------
@@ -284,7 +332,7 @@ def rfm_summary(
     [2.0, 30.4286, 38.8571, 22.345]
     """
     end = _to_date(observation_end, "observation_end")
-    kind, stream = _open(transactions, _columns(customer_id, date, amount))
+    kind, stream = _open(transactions, _columns(customer_id, date, amount), progress)
     table, report = _core.rfm_summary(
         stream, customer_id, date, amount, period, end, future, refunds
     )
@@ -310,6 +358,7 @@ def calibration_holdout(
     period: str = "D",
     future: str = "raise",
     refunds: str = "net",
+    progress: bool | None = None,
 ) -> Any:
     """The calibration summary and holdout counts per customer (lifetimes' conventions).
 
@@ -328,6 +377,10 @@ def calibration_holdout(
         The last day of the holdout period; defaults to the last date of the log.
     customer_id, date, amount, period, future, refunds
         As in :func:`rfm_summary`.
+    progress : bool, optional
+        Show a tqdm progress bar while the log is read (``pip install "ltvkit[progress]"``).
+        None (the default) shows one when the input is known to have at least 5 million rows
+        (a Parquet path or dataset, a table or a DataFrame) and tqdm is installed.
 
     Returns
     -------
@@ -356,7 +409,7 @@ def calibration_holdout(
         msg = "calibration_end is None: pass the last day of the calibration period"
         raise InvalidInputError(msg)
     end = _to_date(observation_end, "observation_end")
-    kind, stream = _open(transactions, _columns(customer_id, date, amount))
+    kind, stream = _open(transactions, _columns(customer_id, date, amount), progress)
     table, report = _core.calibration_holdout(
         stream, customer_id, date, amount, period, cal, end, future, refunds
     )
@@ -397,6 +450,7 @@ def cohort_table(
     observation_end: Any = None,
     future: str = "raise",
     refunds: str = "net",
+    progress: bool | None = None,
 ) -> Any:
     """The acquisition-cohort triangle: one row per cohort, one column per age.
 
@@ -431,6 +485,10 @@ def cohort_table(
         segment of a customer being that of their first purchase row.
     customer_id, date, amount, observation_end, future, refunds
         As in :func:`rfm_summary`; revenue metrics need ``amount``.
+    progress : bool, optional
+        Show a tqdm progress bar while the log is read (``pip install "ltvkit[progress]"``).
+        None (the default) shows one when the input is known to have at least 5 million rows
+        (a Parquet path or dataset, a table or a DataFrame) and tqdm is installed.
 
     Returns
     -------
@@ -451,7 +509,7 @@ def cohort_table(
         raise InvalidInputError(msg)
     end = _to_date(observation_end, "observation_end")
     cols = _columns(customer_id, date, amount) + ([segment] if segment is not None else [])
-    kind, stream = _open(transactions, cols)
+    kind, stream = _open(transactions, cols, progress)
     table, report = _core.cohort_table(
         stream,
         customer_id,
@@ -502,6 +560,7 @@ def historical_ltv(
     observation_end: Any = None,
     future: str = "raise",
     refunds: str = "net",
+    progress: bool | None = None,
 ) -> Any:
     """Historical LTV of each acquisition cohort (or segment) of a transaction log.
 
@@ -526,6 +585,10 @@ def historical_ltv(
         Cohort granularity and the unit of ``horizon``.
     customer_id, date, amount, observation_end, future, refunds
         As in :func:`rfm_summary`.
+    progress : bool, optional
+        Show a tqdm progress bar while the log is read (``pip install "ltvkit[progress]"``).
+        None (the default) shows one when the input is known to have at least 5 million rows
+        (a Parquet path or dataset, a table or a DataFrame) and tqdm is installed.
 
     Returns
     -------
@@ -538,7 +601,7 @@ def historical_ltv(
         raise InvalidInputError(msg)
     end = _to_date(observation_end, "observation_end")
     cols = _columns(customer_id, date, amount) + ([by] if by is not None else [])
-    kind, stream = _open(transactions, cols)
+    kind, stream = _open(transactions, cols, progress)
     table, report = _core.historical_ltv_of_log(
         stream,
         customer_id,
@@ -598,6 +661,7 @@ def subscription_metrics(
     observation_end: Any = None,
     future: str = "raise",
     refunds: str = "net",
+    progress: bool | None = None,
 ) -> Any:
     """MRR movements per calendar month from a subscription log.
 
@@ -631,6 +695,10 @@ def subscription_metrics(
     observation_end, future, refunds
         As in :func:`rfm_summary`; refunds are netted within the customer-month (a month that
         nets to zero or less is a month without subscription).
+    progress : bool, optional
+        Show a tqdm progress bar while the log is read (``pip install "ltvkit[progress]"``).
+        None (the default) shows one when the input is known to have at least 5 million rows
+        (a Parquet path or dataset, a table or a DataFrame) and tqdm is installed.
 
     Returns
     -------
@@ -638,7 +706,7 @@ def subscription_metrics(
         One row per month (``month``, the first day; the pandas index) with the columns above.
     """
     end = _to_date(observation_end, "observation_end")
-    kind, stream = _open(subscriptions, [customer_id, month, mrr])
+    kind, stream = _open(subscriptions, [customer_id, month, mrr], progress)
     table, report = _core.subscription_metrics(
         stream, customer_id, month, mrr, end, future, refunds
     )
@@ -670,6 +738,7 @@ def value_breakdown(
     observation_end: Any = None,
     future: str = "raise",
     refunds: str = "net",
+    progress: bool | None = None,
 ) -> Any:
     """A customer's value by source, with referral credit.
 
@@ -696,6 +765,10 @@ def value_breakdown(
         The fraction (0..1) of a referred customer's value credited to the referrer.
     customer_id, date, amount, observation_end, future, refunds
         As in :func:`rfm_summary`; refunds are netted into the customer's total of their type.
+    progress : bool, optional
+        Show a tqdm progress bar while the log is read (``pip install "ltvkit[progress]"``).
+        None (the default) shows one when the input is known to have at least 5 million rows
+        (a Parquet path or dataset, a table or a DataFrame) and tqdm is installed.
 
     Returns
     -------
@@ -724,7 +797,7 @@ def value_breakdown(
     cols = [*_columns(customer_id, date, amount), value_type]
     if referred_by is not None:
         cols.append(referred_by)
-    kind, stream = _open(transactions, cols)
+    kind, stream = _open(transactions, cols, progress)
     table, report = _core.value_breakdown(
         stream,
         customer_id,
