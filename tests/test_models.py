@@ -331,3 +331,19 @@ def test_calibration_column_names_are_accepted(cdnow: dict[str, np.ndarray]) -> 
     cal = {"frequency_cal": cdnow["x"], "recency_cal": cdnow["t_x"], "T_cal": cdnow["T"]}
     plain = {"frequency": cdnow["x"], "recency": cdnow["t_x"], "T": cdnow["T"]}
     assert BetaGeoModel.fit(cal).params == BetaGeoModel.fit(plain).params
+
+
+def test_fit_takes_the_time_unit_of_an_ltvkit_summary():
+    log = ltvkit.datasets.load_cdnow()
+    weeks = ltvkit.rfm_summary(
+        log, amount="amount", period="7D", observation_end="1997-09-30", future="drop"
+    )
+    days = ltvkit.rfm_summary(log, period="D", observation_end="1997-09-30", future="drop")
+    assert BetaGeoModel.fit(weeks).unit == "week"
+    assert BetaGeoModel.fit(days).unit == "day"
+    assert ltvkit.ParetoNBDModel.fit(weeks).unit == "week"
+    assert GammaGammaModel.fit(weeks[weeks.frequency > 0]).unit == "week"
+    # an explicit unit wins; plain arrays carry none
+    assert BetaGeoModel.fit(days, unit="week").unit == "week"
+    x = weeks["frequency"].to_numpy()
+    assert BetaGeoModel.fit(frequency=x, recency=weeks["recency"], T=weeks["T"]).unit is None

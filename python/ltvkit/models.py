@@ -72,6 +72,25 @@ def _as_float_array(data: Any, name: str) -> Any:
         raise InvalidDataError(msg) from exc
 
 
+# The period of an ltvkit summary (``metadata(frame)["period"]``) as a model time unit: "7D" is
+# the papers' weeks (days / 7) and "W" counts calendar weeks; both are in weeks.
+_PERIOD_UNITS = {"D": "day", "1D": "day", "7D": "week", "W": "week", "M": "month"}
+
+
+def _data_unit(data: Any) -> str | None:
+    """The time unit of a frame returned by ``rfm_summary``/``calibration_holdout``, read from
+    the metadata they attach; None for other data. Called by the Rust ``fit`` methods when no
+    ``unit=`` is given."""
+    from ltvkit.exceptions import LtvError
+    from ltvkit.transactions import metadata
+
+    try:
+        period = metadata(data).get("period")
+    except LtvError:
+        return None
+    return _PERIOD_UNITS.get(str(period).upper())
+
+
 def _columns(
     data: Any, spec: Sequence[tuple[str, Sequence[str]]], weights: Any = None
 ) -> list[Any]:

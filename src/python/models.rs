@@ -182,6 +182,26 @@ pub(super) fn optional_vec(
         .transpose()
 }
 
+/// The fit's time unit: `unit` as given, else the unit recorded in an ltvkit summary frame
+/// (`ltvkit.models._data_unit`: "D" -> day, "7D" and "W" -> week, "M" -> month), else none.
+pub(super) fn unit_or_data_unit(
+    py: Python<'_>,
+    unit: Option<String>,
+    data: Option<&Bound<'_, PyAny>>,
+) -> PyResult<Option<String>> {
+    if unit.is_some() {
+        return Ok(unit);
+    }
+    let Some(data) = data.filter(|d| !d.is_none()) else {
+        return Ok(None);
+    };
+    static DATA_UNIT: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
+    DATA_UNIT
+        .import(py, "ltvkit.models", "_data_unit")?
+        .call1((data,))?
+        .extract()
+}
+
 /// `ltvkit.models._columns`: reads named columns of any frame kind as float arrays.
 pub(super) fn frame_columns<'py>(
     py: Python<'py>,
@@ -694,6 +714,7 @@ macro_rules! bg_family {
                 let rfm = rfm_from_args(py, data, frequency, recency, T, weights)?;
                 let opts = fit_options(penalizer, initial, max_iterations, tolerance, restarts);
                 let fit = py_result(py.detach(|| <$core>::fit(&rfm, &opts)))?;
+                let unit = unit_or_data_unit(py, unit, data)?;
                 Ok($ty {
                     model: fit.model,
                     fit: Some(fit.summary),
@@ -982,6 +1003,7 @@ model_class!(PyGammaGamma, GammaGamma, {
             )
         });
         let fit = py_result(fit)?;
+        let unit = unit_or_data_unit(py, unit, data)?;
         Ok(PyGammaGamma {
             model: fit.model,
             fit: Some(fit.summary),

@@ -5,7 +5,8 @@
 use super::errors::{py_result, InvalidInputError};
 use super::models::{
     arg, array_vec, customers, dump, fit_options, frame_columns, keyed_out, load, log_table,
-    model_class, optional_vec, out, rfm_from_args, time_unit, CoreModel, DEFAULT_SIMULATION_START,
+    model_class, optional_vec, out, rfm_from_args, time_unit, unit_or_data_unit, CoreModel,
+    DEFAULT_SIMULATION_START,
 };
 use crate::models::beta_geo_beta_binom::{discrete_data, BetaGeoBetaBinom, BG_BB_PARAMS};
 use crate::models::pareto_nbd::{ParetoNbd, PARETO_NBD_PARAMS};
@@ -162,6 +163,7 @@ model_class!(PyParetoNbd, ParetoNbd, {
         let rfm = rfm_from_args(py, data, frequency, recency, T, weights)?;
         let opts = fit_options(penalizer, initial, max_iterations, tolerance, restarts);
         let fit = py_result(py.detach(|| ParetoNbd::fit(&rfm, &opts)))?;
+        let unit = unit_or_data_unit(py, unit, data)?;
         Ok(PyParetoNbd {
             model: fit.model,
             fit: Some(fit.summary),
