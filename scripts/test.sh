@@ -6,6 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 venv="${LTVKIT_VENV:-.venv}"
 [ -x "$venv/bin/python" ] || python3 -m venv "$venv"
+bash scripts/system-deps.sh
 "$venv/bin/python" -m pip install -q -U pip
 "$venv/bin/python" -m pip install -q "maturin>=1.9.4,<2"
 VIRTUAL_ENV="$PWD/$venv" PATH="$PWD/$venv/bin:$PATH" "$venv/bin/maturin" develop --release --extras test -q

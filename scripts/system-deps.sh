@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Installs the Debian packages that some tests need (LibreOffice for workbook recalculation,
+# Chromium for the HTML report, a JRE for Spark, ...), only those that are missing, so that
+# `bash scripts/test.sh` works on a fresh machine. Needs root (or sudo) and apt-get; elsewhere
+# it says what to install and exits non-zero. Add one package per line to PACKAGES, with why.
+set -euo pipefail
+PACKAGES=(
+)
+missing=()
+for p in "${PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+if ! command -v apt-get >/dev/null; then
+    echo "scripts/system-deps.sh: please install: ${missing[*]}" >&2
+    exit 1
+fi
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO="sudo"
+echo "installing system packages: ${missing[*]}"
+$SUDO apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
