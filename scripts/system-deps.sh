@@ -5,6 +5,8 @@
 # it says what to install and exits non-zero. Add one package per line to PACKAGES, with why.
 set -euo pipefail
 PACKAGES=(
+    libreoffice-calc-nogui  # tests/test_workbook.py: recalculates the workbook, renders it to PDF
+    poppler-utils           # tests/test_workbook.py: pdftoppm, PDF pages to PNG
 )
 missing=()
 for p in "${PACKAGES[@]}"; do
