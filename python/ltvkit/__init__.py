@@ -7,6 +7,9 @@ imported only by the functions that need them.
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Any
+
 from ltvkit import datasets
 from ltvkit._core import __version__
 from ltvkit.economics import (
@@ -54,6 +57,21 @@ from ltvkit.transactions import (
     value_breakdown,
 )
 
+
+def to_excel(path: Any, transactions: Any = None, **options: Any) -> Path:
+    """Write the customer-value workbook; see :func:`ltvkit.workbook.to_excel`.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> to_excel(pathlib.Path(tempfile.mkdtemp()) / "model.xlsx").suffix
+    '.xlsx'
+    """
+    from ltvkit import workbook  # xlsxwriter is imported only here
+
+    return workbook.to_excel(path, transactions, **options)
+
+
 __all__ = [
     "ArithmeticOverflowError",
     "BetaGeoBetaBinomModel",
@@ -93,5 +111,6 @@ __all__ = [
     "simple_ltv",
     "subscription_ltv",
     "subscription_metrics",
+    "to_excel",
     "value_breakdown",
 ]

@@ -245,6 +245,59 @@ def _channel_report(path: str | None, as_json: bool) -> str:
     return "\n".join(lines)
 
 
+# ---- `ltvkit workbook`: the live-formula Excel workbook (ltvkit.workbook) ------------------
+
+
+def _add_workbook_command(sub: Any) -> None:
+    wb = sub.add_parser(
+        "workbook",
+        help="write a customer-value Excel workbook with live formulas",
+        description="Write an .xlsx workbook: inputs with native Excel formulas (LTV, LTV:CAC, "
+        "payback, customer-base projection), cohorts, channels, per-customer CLV, the fitted "
+        "models and charts. Needs pip install 'ltvkit[excel]'.",
+    )
+    wb.add_argument(
+        "file", nargs="?", help="transaction log CSV or Parquet (default: the bundled CDNOW sample)"
+    )
+    wb.add_argument("-o", "--output", default="model.xlsx", help="the .xlsx file to write")
+    wb.add_argument("--channels", help="channel CSV (default: the bundled example)")
+    wb.add_argument("--period", default="7D", help="time unit of the models (default 7D)")
+    wb.add_argument("--horizon", type=int, default=12, help="CLV horizon in months")
+    wb.add_argument("--customer-id", default="customer_id", help="customer id column")
+    wb.add_argument("--date", default="date", help="date column")
+    wb.add_argument("--amount", default="amount", help="amount column")
+
+
+def _workbook(args: argparse.Namespace) -> str:
+    from ltvkit import workbook
+
+    for given in (args.file, args.channels):
+        if given is not None and not Path(given).exists():
+            msg = f"no such file: {given}"
+            raise LtvError(msg)
+    channels = None
+    if args.channels:
+        with open(args.channels, newline="", encoding="utf-8") as f:
+            channels = [
+                {
+                    k: v if k == "channel" else (Decimal(v) if v.strip() else None)
+                    for k, v in r.items()
+                }
+                for r in csv.DictReader(f)
+            ]
+    path = workbook.to_excel(
+        args.output,
+        args.file,
+        channels=channels,
+        period=args.period,
+        horizon=args.horizon,
+        customer_id=args.customer_id,
+        date=args.date,
+        amount=args.amount,
+    )
+    return f"wrote {path}"
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="ltvkit",
@@ -260,6 +313,7 @@ def _parser() -> argparse.ArgumentParser:
         "aov/frequency/lifespan (default: the bundled example)",
     )
     ch.add_argument("--json", action="store_true", help="machine-readable output")
+    _add_workbook_command(sub)
     for name, (func, params, _) in _COMMANDS.items():
         doc = (func.__doc__ or "").strip().splitlines()[0]
         p = sub.add_parser(name, help=doc, description=doc)
@@ -281,6 +335,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "channels":
             print(_channel_report(args.file, args.json))
+            return 0
+        if args.command == "workbook":
+            print(_workbook(args))
             return 0
         func, params, n_positional = _COMMANDS[args.command]
         values: dict[str, Any] = {}
