@@ -340,7 +340,32 @@ def _office_js(arg: object) -> object:
 def test_through_the_xlwings_office_js_conversion_layer(cdnow_summary):
     tx = [["customer_id", "date", "amount"], [1, 45658, 10], [1, 45700, "20"], [2, 45689, 5]]
     small = cdnow_summary[:200]
-    calls = [
+    bg, gg = excel.fit_bg_nbd(small, "week"), excel.fit_gamma_gamma(small)
+    x, tx_, t, m = ([[r[j]] for r in small[1:30]] for j in range(1, 5))
+    others = [
+        ("average_order_value", [6000, 120]),
+        ("purchase_frequency", ["120", 30]),
+        ("customer_value", [50, [[4, 2]]]),
+        ("ltv_historical", [60000, 100]),
+        ("ltv_multiple", [600, 400]),
+        ("ltv_profit", [400, 2, 100, 0.3, None]),
+        ("max_affordable_cac", [600, None]),
+        ("ltv_cac_ratio", [[[600], [300]], 200]),
+        ("cac_payback", [550, 50]),
+        ("churn_rate", [1000, 50]),
+        ("retention_rate", [1000, 1050, 100]),
+        ("expected_lifetime", ["5%"]),
+        ("channel_economics", [[["channel", "spend", "new_customers", "ltv"], ["a", 100, 4, 50]]]),
+        ("fit_mbg_nbd", [small, "week"]),
+        ("fit_pareto_nbd", [small, "week"]),
+        ("fit_gamma_gamma", [small]),
+        ("fit_sbg", [[[1000], [631], [468], [382], [326]]]),
+        ("p_alive", [bg, x, tx_, t]),
+        ("expected_purchases", [bg, 39, x, tx_, t]),
+        ("clv", [bg, gg, x, tx_, t, m, 12, "month", 0.01, 1]),
+        ("clv", [bg, bg, x, tx_, t, m]),
+    ]
+    fixed = [
         ("ltv_simple", [50, 4, 3, None, None]),
         ("ltv_simple", [50, 2, 3, "month", "year"]),
         ("ltv_subscription", [100, 0.8, 0.05, 0.01, 24]),
@@ -352,6 +377,8 @@ def test_through_the_xlwings_office_js_conversion_layer(cdnow_summary):
         ("fit_bg_nbd", [small, "week"]),
         ("ltv_simple", [None, 4, 3]),
     ]
+    calls = fixed + others
+    assert {n for n, _ in calls} == set(excel.__all__)  # every function, once more
     env = dict(os.environ, XLWINGS_ON_SERVER="true")
     env.setdefault("XLWINGS_LICENSE_KEY", "noncommercial")
     payload = json.dumps([[n, [_office_js(a) for a in args]] for n, args in calls])
@@ -389,7 +416,7 @@ def test_through_the_xlwings_office_js_conversion_layer(cdnow_summary):
     assert r[6][1][0] == {
         "type": "FormattedNumber",
         "basicValue": 45658.0,
-        "numberFormat": "m/d/yyyy",
+        "numberFormat": "yyyy-mm-dd",
     }
     assert r[6][2][3] == ""  # an age not yet reached: an empty cell
     assert r[7] == [
@@ -401,3 +428,25 @@ def test_through_the_xlwings_office_js_conversion_layer(cdnow_summary):
         [row[1] for row in excel.fit_bg_nbd(small, "week")[1:5]], rel=1e-12
     )
     assert r[9] == [[{"type": "Error", "errorType": "NotAvailable"}]]
+    # every other function: the same result through the conversion layer as called directly
+    for (name, args), got in zip(others, r[len(fixed) :]):
+        assert got == _office_js_result(getattr(excel, name)(*args)), name
+
+
+_ERROR_TYPES = {"#VALUE!": "Value", "#N/A": "NotAvailable", "#NUM!": "Num"}
+
+
+def _office_js_result(value: object) -> object:
+    """A direct call's result as xlwings' Office.js converter sends it back."""
+    rows = value if isinstance(value, list) else [[value]]
+
+    def cell(v: object) -> object:
+        if v is None:
+            return ""
+        if isinstance(v, str) and v in _ERROR_TYPES:
+            return {"type": "Error", "errorType": _ERROR_TYPES[v]}
+        if isinstance(v, float):
+            return pytest.approx(v, rel=1e-12)
+        return v
+
+    return [[cell(v) for v in row] for row in rows]

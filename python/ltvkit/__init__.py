@@ -7,9 +7,6 @@ imported only by the functions that need them.
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Any
-
 from ltvkit import datasets
 from ltvkit._core import __version__
 from ltvkit.economics import (
@@ -56,21 +53,7 @@ from ltvkit.transactions import (
     subscription_metrics,
     value_breakdown,
 )
-
-
-def to_excel(path: Any, transactions: Any = None, **options: Any) -> Path:
-    """Write the customer-value workbook; see :func:`ltvkit.workbook.to_excel`.
-
-    Examples
-    --------
-    >>> import tempfile, pathlib
-    >>> to_excel(pathlib.Path(tempfile.mkdtemp()) / "model.xlsx").suffix
-    '.xlsx'
-    """
-    from ltvkit import workbook  # xlsxwriter is imported only here
-
-    return workbook.to_excel(path, transactions, **options)
-
+from ltvkit.workbook import to_excel  # xlsxwriter is imported only when it runs
 
 __all__ = [
     "ArithmeticOverflowError",

@@ -652,7 +652,6 @@ def expected_lifetime(churn_rate: Cell) -> Any:
 @arg("periods", ndim=2, doc="How many periods to project.")
 @arg("start", ndim=2, doc="The base before the first period (default 0).")
 @arg("churn_rate", ndim=2, doc="Share of the base lost each period, instead of lost_per_period.")
-@ret(expand="table")
 @_guard
 def customer_base(
     new_per_period: Cell,
@@ -713,7 +712,6 @@ _CHANNEL_NUMBERS = (
     doc="A range with a header row: channel, spend, new_customers, and ltv or "
     "aov, frequency, lifespan; optional gross_margin.",
 )
-@ret(expand="table")
 @_guard
 def channel_economics(table: Cell) -> Any:
     """Economics of each acquisition channel (CAC, LTV, LTV:CAC, payback, profit)."""
@@ -775,7 +773,6 @@ def _log(value: Cell, name: str) -> tuple[Any, bool]:
     ndim=2,
     doc="End of observation (default: the last date); later rows dropped.",
 )
-@ret(expand="table")
 @_guard
 def rfm_summary(transactions: Cell, period: Cell = "D", observation_end: Cell = None) -> Any:
     """Frequency, recency, T (and monetary value) per customer, lifetimes' conventions."""
@@ -809,7 +806,7 @@ def rfm_summary(transactions: Cell, period: Cell = "D", observation_end: Cell = 
 @arg("cohort", ndim=2, doc='Cohort granularity: "M" (default), "W" or "D".')
 @arg("period", ndim=2, doc='Age unit: "M" (default), "W" or "D".')
 @arg("observation_end", ndim=2, doc="End of observation (default: the last date).")
-@ret(expand="table")
+@ret(date_format="yyyy-mm-dd")
 @_guard
 def cohort_table(
     transactions: Cell,
@@ -906,7 +903,6 @@ _UNIT_DOC = 'The time unit of recency and T, e.g. "week" (kept in the table, use
 @func(category=CATEGORY)
 @arg("summary", ndim=2, doc=_SUMMARY_DOC)
 @arg("unit", ndim=2, doc=_UNIT_DOC)
-@ret(expand="table")
 @_guard
 def fit_bg_nbd(summary: Cell, unit: Cell = None) -> Any:
     """Fit the BG/NBD model (Fader, Hardie & Lee 2005): parameters and standard errors."""
@@ -916,7 +912,6 @@ def fit_bg_nbd(summary: Cell, unit: Cell = None) -> Any:
 @func(category=CATEGORY)
 @arg("summary", ndim=2, doc=_SUMMARY_DOC)
 @arg("unit", ndim=2, doc=_UNIT_DOC)
-@ret(expand="table")
 @_guard
 def fit_mbg_nbd(summary: Cell, unit: Cell = None) -> Any:
     """Fit the MBG/NBD model (Batislam et al. 2007): parameters and standard errors."""
@@ -926,7 +921,6 @@ def fit_mbg_nbd(summary: Cell, unit: Cell = None) -> Any:
 @func(category=CATEGORY)
 @arg("summary", ndim=2, doc=_SUMMARY_DOC)
 @arg("unit", ndim=2, doc=_UNIT_DOC)
-@ret(expand="table")
 @_guard
 def fit_pareto_nbd(summary: Cell, unit: Cell = None) -> Any:
     """Fit the Pareto/NBD model (Schmittlein et al. 1987): parameters and standard errors."""
@@ -935,7 +929,6 @@ def fit_pareto_nbd(summary: Cell, unit: Cell = None) -> Any:
 
 @func(category=CATEGORY)
 @arg("summary", ndim=2, doc="A range with a header row: frequency, monetary_value.")
-@ret(expand="table")
 @_guard
 def fit_gamma_gamma(summary: Cell) -> Any:
     """Fit the Gamma-Gamma spend model on customers with repeat purchases."""
@@ -951,7 +944,6 @@ def fit_gamma_gamma(summary: Cell) -> Any:
 @arg(
     "survivors", ndim=2, doc="Customers still active at the start of each period (first = cohort)."
 )
-@ret(expand="table")
 @_guard
 def fit_sbg(survivors: Cell) -> Any:
     """Fit the shifted-beta-geometric churn model (Fader & Hardie 2007) to survivor counts."""
@@ -991,7 +983,6 @@ def _per_customer(values: Any, frequency: Cell) -> Any:
 @arg("frequency", ndim=2, doc="Repeat purchases (a cell or a column, one per customer).")
 @arg("recency", ndim=2, doc="Time from first to last purchase.")
 @arg("T", ndim=2, doc="Time from first purchase to the end of observation.")
-@ret(expand="table")
 @_guard
 def p_alive(model: Cell, frequency: Cell, recency: Cell, T: Cell) -> Any:
     """Probability that each customer is still alive (active)."""
@@ -1006,7 +997,6 @@ def p_alive(model: Cell, frequency: Cell, recency: Cell, T: Cell) -> Any:
 @arg("frequency", ndim=2, doc="Repeat purchases (a cell or a column, one per customer).")
 @arg("recency", ndim=2, doc="Time from first to last purchase.")
 @arg("T", ndim=2, doc="Time from first purchase to the end of observation.")
-@ret(expand="table")
 @_guard
 def expected_purchases(model: Cell, t: Cell, frequency: Cell, recency: Cell, T: Cell) -> Any:
     """Each customer's expected purchases in the next t periods, given their history."""
@@ -1030,7 +1020,6 @@ def expected_purchases(model: Cell, t: Cell, frequency: Cell, recency: Cell, T: 
 @arg("unit", ndim=2, doc='The period: "month" (default), "week", "day", "quarter" or "year".')
 @arg("discount_rate", ndim=2, doc="Discount rate per period (default 0.01).")
 @arg("margin", ndim=2, doc="Share of spend kept as profit (default 1).")
-@ret(expand="table")
 @_guard
 def clv(
     transaction_model: Cell,
