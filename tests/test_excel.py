@@ -111,6 +111,7 @@ def test_customer_base_spills_a_column():
         ("cac", (1000, 0), "#VALUE!"),
         ("cac", ([[1000], [None]], 5), "#N/A"),
         ("cac", (True, 5), "#VALUE!"),
+        ("cac", ([[1000], [" "]], 5), "#N/A"),  # Office.js sends empty cells as ""
         ("customer_base", (20, 10, 2.5), "#VALUE!"),
         ("channel_economics", ([["channel", "spend"], ["a", 1]],), "#VALUE!"),
         ("rfm_summary", ([["customer_id", "date"], [1, 12]],), "#VALUE!"),  # serial < 61

@@ -17,7 +17,7 @@ import pytest
 
 import ltvkit
 from ltvkit import cli
-from ltvkit.exceptions import InvalidInputError
+from ltvkit.exceptions import InvalidDataError, InvalidInputError
 
 REL = 1e-9
 
@@ -93,6 +93,8 @@ def _values(path: Path) -> dict[tuple[str, str], object]:
 def _same(a: object, b: object) -> bool:
     if isinstance(a, bool) or isinstance(b, bool):
         return bool(a) == bool(b)
+    if not isinstance(a, (int, float)) or not isinstance(b, (int, float)):
+        return a == b
     return a == pytest.approx(b, rel=REL, abs=1e-9)
 
 
@@ -322,6 +324,19 @@ def test_bad_options_raise_typed_errors(workdir):
             workdir / "x.xlsx",
             channels=[{"channel": "a", "spend": 1, "new_customers": 1, "aov": 1, "frequency": 1}],
         )
+
+
+def test_a_log_without_amounts_is_named(workdir, log):
+    with pytest.raises(InvalidDataError, match="'amount'"):
+        ltvkit.to_excel(workdir / "x.xlsx", log.drop(columns="amount"))
+
+
+def test_the_same_workbook_from_pandas_polars_and_pyarrow(workdir, book, log):
+    want = _values(book)
+    for kind, data in (("pandas", log), ("polars", ltvkit.datasets.load_cdnow("polars"))):
+        got = _values(ltvkit.to_excel(workdir / f"{kind}.xlsx", transactions=data))
+        assert got.keys() == want.keys()
+        assert all(_same(got[k], want[k]) for k in want)
 
 
 def test_cli_workbook_from_a_csv(workdir, capsys):

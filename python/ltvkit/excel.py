@@ -229,6 +229,9 @@ def _to_float(value: Any, name: str) -> float:
         raise _CellError(msg)
     if isinstance(value, (int, float)):
         number = float(value)
+    elif isinstance(value, str) and not value.strip():
+        msg = f"{name} is empty: pass a number"
+        raise _CellError(msg, "#N/A")
     elif isinstance(value, str):
         parsed = _text_number(value)
         if parsed is None:

@@ -28,7 +28,7 @@ from typing import Any
 import ltvkit
 from ltvkit import economics, frames
 from ltvkit._optional import import_optional
-from ltvkit.exceptions import InvalidInputError
+from ltvkit.exceptions import InvalidDataError, InvalidInputError
 
 __all__ = ["to_excel"]
 
@@ -112,6 +112,16 @@ def _as_arrow(log: Any, columns: list[str]) -> Any:
         fmt = "csv" if Path(log).suffix.lower() in (".csv", ".txt") else "parquet"
         return ds.dataset(str(log), format=fmt).to_table(columns=columns)
     module = type(log).__module__.split(".", 1)[0]
+    names = getattr(log, "column_names", None) or list(getattr(log, "columns", []))
+    if module == "pandas":
+        names = [*names, *(log.index.names or [])]
+    missing = [c for c in columns if names and c not in names]
+    if missing:
+        msg = (
+            f"the transaction log has no {', '.join(map(repr, missing))} column (columns: "
+            f"{[str(n) for n in names]}); pass customer_id=, date=, amount= to name them"
+        )
+        raise InvalidDataError(msg)
     if module == "pandas":
         frame = log.reset_index() if any(c not in log.columns for c in columns) else log
         return pa.Table.from_pandas(frame[columns], preserve_index=False)
@@ -196,7 +206,7 @@ def to_excel(
     Raises
     ------
     InvalidInputError, InvalidDataError
-        Bad options or a bad log or channel table (as the functions used raise).
+        Bad options, a log without the named columns, or a bad log or channel table.
     MissingDependencyError
         xlsxwriter or pyarrow is not installed.
 
