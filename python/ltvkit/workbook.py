@@ -315,8 +315,7 @@ def _inputs_sheet(
 ) -> dict[str, Any]:
     ws.set_column(0, 0, 34)
     ws.set_column(1, 1, 14)
-    ws.set_column(2, 2, 52)
-    ws.set_column(3, 14, 13)
+    ws.set_column(2, 14, 13)  # the notes in column C overflow into the empty D to F
     ws.write(0, 0, "ltvkit customer-value model", fmt.title)
     ws.write(
         1,
@@ -326,7 +325,7 @@ def _inputs_sheet(
         f"{facts['first']} to {facts['last']}.",
         fmt.note,
     )
-    ws.write_row(3, 0, ["Input", "Value", "Unit / where it comes from"], fmt.header)
+    ws.write_row(3, 0, ["Input", "Value", "Note"], fmt.header)
     inputs = [
         ("Average order value (AOV)", aov, fmt.input, "revenue / orders in the log"),
         ("Purchase frequency", frequency, fmt.input, "orders per customer per year, observed"),
@@ -460,15 +459,15 @@ def _inputs_sheet(
         ws.write(r, 2, note, fmt.note)
 
     # customer-base projection
-    ws.write_row(3, 4, ["Month", "Customer base"], fmt.header)
+    ws.write_row(3, 6, ["Month", "Customer base"], fmt.header)
     base = economics.project_customer_base(
         new_per_month, periods=horizon, start=0.0, churn_rate=churn
     )
     for k in range(horizon):
         r = 4 + k
-        prev = ref["start"] if k == 0 else _cell(r - 1, 5)
-        ws.write_number(r, 4, k + 1)
-        ws.write_formula(r, 5, f"={prev}*(1-{ref['churn']})+{ref['new']}", fmt.int, float(base[k]))
+        prev = ref["start"] if k == 0 else _cell(r - 1, 7)
+        ws.write_number(r, 6, k + 1)
+        ws.write_formula(r, 7, f"={prev}*(1-{ref['churn']})+{ref['new']}", fmt.int, float(base[k]))
     ws.freeze_panes(4, 0)
     ws.set_landscape()
     ws.fit_to_pages(1, 1)
@@ -764,8 +763,8 @@ def _charts_sheet(book: Any, ws: Any, curves: dict[str, Any], projection: dict[s
     chart.add_series(
         {
             "name": "Customer base",
-            "categories": ["Inputs", projection["first_row"], 4, projection["last_row"], 4],
-            "values": ["Inputs", projection["first_row"], 5, projection["last_row"], 5],
+            "categories": ["Inputs", projection["first_row"], 6, projection["last_row"], 6],
+            "values": ["Inputs", projection["first_row"], 7, projection["last_row"], 7],
         }
     )
     chart.set_title({"name": "Customer-base projection"})
