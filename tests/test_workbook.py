@@ -349,5 +349,12 @@ def test_cli_workbook_from_a_csv(workdir, capsys):
     assert v[("Inputs", "G10")] == 6  # six months projected
     assert ("Inputs", "G11") not in v
     assert v[("Customers", "G2")] == "Expected purchases, 6 months"
+    channels = workdir / "channels.csv"
+    channels.write_text("channel,spend,new_customers,aov,frequency,lifespan\nads,1000,10,50,2,3\n")
+    assert cli.main(["workbook", "--channels", str(channels), "-o", str(out)]) == 0
+    v = _values(out)
+    # ads: CAC 1000 / 10 = 100; LTV 50 x 2 x 3 x 1 (no gross_margin column) = 300
+    assert (v[("Inputs", "H27")], v[("Inputs", "I27")]) == (100.0, 300.0)
+    assert ("Inputs", "A28") not in v
     assert cli.main(["workbook", str(workdir / "missing.csv"), "-o", str(out)]) == 1
     assert "no such file" in capsys.readouterr().err
