@@ -5,6 +5,8 @@
 # it says what to install and exits non-zero. Add one package per line to PACKAGES, with why.
 set -euo pipefail
 PACKAGES=(
+    chromium            # tests/test_report.py renders the HTML report headless (DOM, screenshot)
+    fonts-dejavu-core   # the report's font, so charts and screenshots look the same everywhere
 )
 missing=()
 for p in "${PACKAGES[@]}"; do
