@@ -194,3 +194,13 @@ def test_channel_bars_are_ltv_over_cac_by_hand():
     names = [t.get_text() for t in ax.get_xticklabels()]
     assert heights[names.index("marketplace_ads")] == pytest.approx(500 / 550)
     assert ax.patches[names.index("marketplace_ads")].get_facecolor()[0] > 0.7  # red
+
+
+def test_retention_curves_of_a_cohort_table_keep_its_ages(cdnow):
+    table = ltvkit.cohort_table(cdnow[0], metric="retention").drop(columns=[0])
+    ax = plotting.plot_retention_curves(table, ax=_ax())
+    assert len(ax.lines) == 3
+    line = ax.lines[1]
+    assert line.get_xdata()[0] == 1.0
+    ages = [c for c in table.columns if c != "customers"]
+    np.testing.assert_array_equal(line.get_ydata(), table.iloc[1][ages].to_numpy(dtype=float))

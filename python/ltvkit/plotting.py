@@ -62,6 +62,18 @@ def _column(data: Any, name: str) -> Any:
     return np.asarray(col, dtype=float)
 
 
+def _integer_x(ax: Any) -> None:
+    """Whole-number ticks on the x axis (ages and periods)."""
+    ticker = import_optional("matplotlib.ticker", extra="plot")
+    ax.xaxis.set_major_locator(ticker.MaxNLocator(integer=True))
+
+
+def _counts_y(ax: Any) -> None:
+    """Counts on the y axis with thousands separators, not an offset like ``1e6``."""
+    ticker = import_optional("matplotlib.ticker", extra="plot")
+    ax.yaxis.set_major_formatter(ticker.StrMethodFormatter("{x:,.0f}"))
+
+
 def _grid(max_frequency: int, max_recency: int) -> tuple[Any, Any]:
     if max_frequency < 0 or max_recency < 1:
         msg = (
@@ -188,6 +200,7 @@ def plot_period_transactions(
     ax.set_xticks(pos, [str(i) for i in k] + [f"{max_frequency}+"])
     ax.set_xlabel("repeat purchases in the calibration period")
     ax.set_ylabel("customers")
+    _counts_y(ax)
     ax.set_title("Frequency of repeat purchases")
     ax.legend()
     return ax
@@ -291,6 +304,7 @@ def plot_cumulative_transactions(
     ax.axvline(end, color="#888", linestyle=":", label="end of calibration")
     ax.set_xlabel(f"time ({model.unit or 'units'})")
     ax.set_ylabel("cumulative repeat purchases")
+    _counts_y(ax)
     ax.set_title("Tracking cumulative purchases")
     ax.legend()
     return ax
@@ -298,13 +312,19 @@ def plot_cumulative_transactions(
 
 def _triangle(table: Any) -> tuple[Any, list[str]]:
     """The age columns of a pandas cohort table as a float matrix and the cohort labels."""
+    z, labels, _ = _triangle_ages(table)
+    return z, labels
+
+
+def _triangle_ages(table: Any) -> tuple[Any, list[str], Any]:
+    """As :func:`_triangle`, with the ages (the column labels) as floats."""
     if not hasattr(table, "index") or not hasattr(table, "to_numpy"):
         msg = "a cohort table plot needs the pandas table of ltvkit.cohort_table"
         raise InvalidInputError(msg)
     ages = [c for c in table.columns if c != "customers"]
     z = table[ages].to_numpy(dtype=float, na_value=np.nan)
     labels = [i.strftime("%Y-%m-%d") if hasattr(i, "strftime") else str(i) for i in table.index]
-    return z, labels
+    return z, labels, np.asarray([float(a) for a in ages])
 
 
 def plot_cohort_retention(
@@ -342,12 +362,22 @@ def plot_cohort_retention(
     step = max(1, len(labels) // 12)
     ax.set_yticks(range(0, len(labels), step), labels[::step])
     ax.set_xlabel("age (periods since the first purchase)")
+    _integer_x(ax)
     ax.set_ylabel("cohort")
     ax.set_title("Cohort retention")
     if annotate:
         for (i, j), v in np.ndenumerate(z):
             if np.isfinite(v):
-                ax.text(j, i, f"{v:.0%}", ha="center", va="center", fontsize=7)
+                dark = v > 0.6 * (vmax if vmax is not None else np.nanmax(z))
+                ax.text(
+                    j,
+                    i,
+                    f"{v:.0%}",
+                    ha="center",
+                    va="center",
+                    fontsize=6.5,
+                    color="white" if dark else "#1d2733",
+                )
     return ax
 
 
@@ -366,14 +396,14 @@ def plot_retention_curves(actual: Any, *, model: Any = None, ax: Any = None) -> 
     Returns
     -------
     matplotlib Axes
-        One line per actual curve, then the model's line.
+        One line per actual curve (x = the table's ages), then the model's line.
     """
     ax = _axes(ax)
     if hasattr(actual, "columns"):
-        z, labels = _triangle(actual)
+        z, labels, ages = _triangle_ages(actual)
         for row, label in zip(z, labels):
-            ax.plot(np.arange(len(row), dtype=float), row, "-", label=label, alpha=0.8)
-        n = z.shape[1]
+            ax.plot(ages, row, "-", label=label, alpha=0.8)
+        n = int(ages.max()) + 1 if len(ages) else 0
     else:
         counts = np.asarray(actual, dtype=float)
         if counts.ndim != 1 or len(counts) == 0 or counts[0] <= 0:
@@ -392,6 +422,7 @@ def plot_retention_curves(actual: Any, *, model: Any = None, ax: Any = None) -> 
         ax.plot(ts, np.asarray(model.survival(ts)), "--", label="sBG model", color=_MODEL)
     ax.set_ylim(0, 1.05)
     ax.set_xlabel("period")
+    _integer_x(ax)
     ax.set_ylabel("share of the cohort still a customer")
     ax.set_title("Retention")
     if n and len(ax.lines) <= 14:
@@ -411,13 +442,14 @@ def plot_ltv_curves(table: Any, *, ax: Any = None) -> Any:
     Returns
     -------
     matplotlib Axes
-        One line per cohort (y = the row's age columns).
+        One line per cohort (x = the ages, y = the row's age columns).
     """
-    z, labels = _triangle(table)
+    z, labels, ages = _triangle_ages(table)
     ax = _axes(ax)
     for row, label in zip(z, labels):
-        ax.plot(np.arange(len(row), dtype=float), row, "-", label=label, alpha=0.85)
+        ax.plot(ages, row, "-", label=label, alpha=0.85)
     ax.set_xlabel("age (periods since the first purchase)")
+    _integer_x(ax)
     ax.set_ylabel("cumulative revenue per customer")
     ax.set_title("LTV curves by cohort")
     if len(labels) <= 14:

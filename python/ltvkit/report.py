@@ -217,14 +217,16 @@ def build_report(
     log, source_name = _read(transactions, [customer_id, date, amount], [value_type])
     done()
     pc = import_optional("pyarrow.compute", extra="report")
-    cols: dict[str, Any] = {"customer_id": customer_id, "date": date}
+    # the log is in memory now: the steps below report their own progress, no tqdm bars
+    cols: dict[str, Any] = {"customer_id": customer_id, "date": date, "progress": False}
     numbers: dict[str, Any] = {"transactions": log.num_rows}
     notes: list[str] = []
     charts: dict[str, str] = {}
     tables: dict[str, str] = {}
 
     done = step("RFM summary")
-    summary = ltvkit.rfm_summary(log, amount=amount, period=period, **cols).to_pandas()
+    summary = ltvkit.rfm_summary(log, amount=amount, period=period, **cols)
+    summary = summary.to_pandas()
     summary = summary.set_index(customer_id)
     revenue = float(pc.sum(log[amount]).as_py())
     dates = pc.min_max(log[date]).as_py()
@@ -251,7 +253,7 @@ def build_report(
     numbers["share_p_alive_below_half"] = float((p_alive < 0.5).mean())
     done()
 
-    done = step("Gamma-Gamma fit and CLV")
+    done = step(f"Gamma-Gamma fit and {horizon}-month CLV")
     repeat = summary[(summary["frequency"] > 0) & (summary["monetary_value"] > 0)]
     clv = None
     try:
@@ -262,9 +264,7 @@ def build_report(
         for k, v in gg.params.items():
             numbers[f"gg_{k}"] = v
         tables["gg"] = model_html(gg)
-        clv = ltvkit.customer_lifetime_value(
-            bg, gg, summary, horizon=horizon, unit="month", discount_rate=discount_rate
-        )
+        clv = _clv(bg, gg, summary, horizon, discount_rate, _model_unit(period))
         numbers["clv_total"] = float(clv["clv"].sum())
         numbers["clv_mean"] = float(clv["clv"].mean())
         best = clv["clv"].nlargest(top)
@@ -341,6 +341,7 @@ def build_report(
         ax.hist(p_alive, bins=20, range=(0.0, 1.0), color="#1f4e79", edgecolor="white")
         ax.set_xlabel("P(alive)")
         ax.set_ylabel("customers")
+        ax.yaxis.set_major_formatter(mpl.ticker.StrMethodFormatter("{x:,.0f}"))
         ax.set_title("How many customers are still active?")
         charts["p_alive"] = _svg(fig)
     done()
@@ -374,6 +375,38 @@ def build_report(
     report.seconds = time.perf_counter() - t_start
     done()
     return report
+
+
+def _clv(bg: Any, gg: Any, summary: Any, horizon: int, discount_rate: float, unit: str) -> Any:
+    """Each customer's CLV, computed once per distinct (frequency, recency, T, spend).
+
+    CLV is a function of those four numbers alone, and a large log repeats them (most
+    customers of a big log have no repeat purchase, so spend 0 and recency 0, and share T):
+    3.6 million customers have about 0.25 million distinct rows.
+    """
+    import numpy as np
+    import pandas as pd
+
+    import ltvkit
+
+    keys = summary[["frequency", "recency", "T", "monetary_value"]]
+    distinct = keys.drop_duplicates()
+    where = pd.MultiIndex.from_frame(distinct).get_indexer(pd.MultiIndex.from_frame(keys))
+    values = np.asarray(
+        ltvkit.customer_lifetime_value(
+            bg,
+            gg,
+            horizon=horizon,
+            unit="month",
+            discount_rate=discount_rate,
+            data_unit=unit,
+            frequency=distinct["frequency"].to_numpy(),
+            recency=distinct["recency"].to_numpy(),
+            T=distinct["T"].to_numpy(),
+            monetary_value=distinct["monetary_value"].to_numpy(),
+        )
+    )
+    return pd.DataFrame({"clv": values[where]}, index=summary.index)
 
 
 def _model_unit(period: str) -> str:
