@@ -46,6 +46,7 @@ class _Steps:
     def __init__(self, total: int, enabled: bool) -> None:
         self.total, self.enabled, self.i = total, enabled, 0
         self.start = time.perf_counter()
+        self.seconds: dict[str, float] = {}
 
     def __call__(self, label: str) -> Callable[[], None]:
         self.i += 1
@@ -55,8 +56,9 @@ class _Steps:
             sys.stderr.flush()
 
         def done() -> None:
+            self.seconds[label] = time.perf_counter() - t0
             if self.enabled:
-                sys.stderr.write(f" {time.perf_counter() - t0:.1f} s\n")
+                sys.stderr.write(f" {self.seconds[label]:.1f} s\n")
                 sys.stderr.flush()
 
         return done
@@ -78,6 +80,7 @@ class Report:
     charts: dict[str, str] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    step_seconds: dict[str, float] = field(default_factory=dict)
 
     def html(self) -> str:
         """The report as one self-contained HTML document."""
@@ -372,8 +375,9 @@ def build_report(
     report.numbers["period"] = period
     report.numbers["horizon_months"] = horizon
     report.numbers["discount_rate"] = discount_rate
-    report.seconds = time.perf_counter() - t_start
     done()
+    report.seconds = time.perf_counter() - t_start
+    report.step_seconds = dict(step.seconds)
     return report
 
 
