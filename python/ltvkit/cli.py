@@ -303,19 +303,24 @@ def _add_report_parser(sub: Any) -> None:
 def _report(args: argparse.Namespace) -> int:
     from ltvkit.report import build_report
 
-    report = build_report(
-        args.file,
-        customer_id=args.customer_id,
-        date=args.date,
-        amount=args.amount,
-        value_type=args.value_type,
-        period=args.period,
-        cohort=args.cohort,
-        horizon=args.horizon,
-        discount_rate=args.discount_rate,
-        title=args.title,
-        progress=not args.quiet,
-    )
+    try:
+        report = build_report(
+            args.file,
+            customer_id=args.customer_id,
+            date=args.date,
+            amount=args.amount,
+            value_type=args.value_type,
+            period=args.period,
+            cohort=args.cohort,
+            horizon=args.horizon,
+            discount_rate=args.discount_rate,
+            title=args.title,
+            progress=not args.quiet,
+        )
+    except LtvError:
+        if not args.quiet:
+            sys.stderr.write("\n")  # end the open progress line before the error message
+        raise
     path = report.write(args.output)
     n = report.numbers
     print(
