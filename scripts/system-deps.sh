@@ -7,6 +7,8 @@ set -euo pipefail
 PACKAGES=(
     libreoffice-calc-nogui  # tests/test_workbook.py: recalculates the workbook, renders it to PDF
     poppler-utils           # tests/test_workbook.py: pdftoppm, PDF pages to PNG
+    chromium            # tests/test_report.py renders the HTML report headless (DOM, screenshot)
+    fonts-dejavu-core   # the report's font, so charts and screenshots look the same everywhere
 )
 missing=()
 for p in "${PACKAGES[@]}"; do

@@ -358,3 +358,15 @@ def test_cli_workbook_from_a_csv(workdir, capsys):
     assert ("Inputs", "A28") not in v
     assert cli.main(["workbook", str(workdir / "missing.csv"), "-o", str(out)]) == 1
     assert "no such file" in capsys.readouterr().err
+
+
+def test_cli_report_xlsx_writes_the_same_workbook_as_to_excel(workdir, book, capsys):
+    # `ltvkit report --xlsx OUT` is the workbook of the report's log (the bundled CDNOW here)
+    out = workdir / "from-report.xlsx"
+    html = workdir / "report.html"
+    assert cli.main(["report", "-o", str(html), "--xlsx", str(out), "--quiet"]) == 0
+    assert f"wrote {out}" in capsys.readouterr().out
+    assert html.stat().st_size > 0
+    got, want = _values(out), _values(book)
+    assert got.keys() == want.keys()
+    assert all(_same(got[k], want[k]) for k in want)

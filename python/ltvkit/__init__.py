@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from ltvkit import datasets
 from ltvkit._core import __version__
+from ltvkit._display import display
 from ltvkit.economics import (
     average_order_value,
     cac,
@@ -80,6 +81,7 @@ __all__ = [
     "customer_lifetime_value",
     "customer_value",
     "datasets",
+    "display",
     "evaluate",
     "expected_lifetime",
     "historical_ltv",

@@ -5,6 +5,7 @@ Numbers on the command line are read as exact decimals, so results are exact::
     ltvkit simple-ltv --aov 19.99 --frequency 3 --lifespan 2      # 119.94
     ltvkit channels                     # the bundled example channel table
     ltvkit channels my_channels.csv --json
+    ltvkit report [FILE] -o report.html    # a self-contained HTML customer-value report
 
 Bad input exits with status 1 and a one-line message on stderr; usage errors exit with 2.
 """
@@ -314,6 +315,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     ch.add_argument("--json", action="store_true", help="machine-readable output")
     _add_workbook_command(sub)
+    _add_report_parser(sub)
     for name, (func, params, _) in _COMMANDS.items():
         doc = (func.__doc__ or "").strip().splitlines()[0]
         p = sub.add_parser(name, help=doc, description=doc)
@@ -321,6 +323,95 @@ def _parser() -> argparse.ArgumentParser:
             p.add_argument(flag, dest=dest, required=required, help=help_text)
         p.add_argument("--json", action="store_true", help="machine-readable output")
     return parser
+
+
+# --- ltvkit report: a transaction log to one self-contained HTML file ---------------------
+
+
+def _add_report_parser(sub: Any) -> None:
+    rp = sub.add_parser(
+        "report",
+        help="a self-contained HTML customer-value report from a transaction log",
+        description="From a transaction log (CSV or Parquet; the bundled CDNOW sample when "
+        "no file is given) to one HTML file: summary numbers, cohorts, retention and LTV "
+        "curves, BG/NBD and Gamma-Gamma fits with uncertainty, top customers by CLV, P(alive).",
+    )
+    rp.add_argument("file", nargs="?", help="CSV or Parquet log (default: bundled CDNOW)")
+    rp.add_argument("-o", "--output", default="report.html", help="default: report.html")
+    rp.add_argument("--customer-id", default="customer_id", help="customer column")
+    rp.add_argument("--date", default="date", help="purchase date column")
+    rp.add_argument("--amount", default="amount", help="amount column")
+    rp.add_argument("--value-type", default="value_type", help="value-type column, if any")
+    rp.add_argument(
+        "--period", default="7D", help="unit of the RFM summary and model rates: D, 7D, W, M"
+    )
+    rp.add_argument("--cohort", default="M", help="cohort granularity and age unit: M or W")
+    rp.add_argument("--horizon", type=int, default=12, help="CLV horizon in months")
+    rp.add_argument("--discount-rate", type=float, default=0.01, help="per month")
+    rp.add_argument("--title", help="heading of the report")
+    rp.add_argument(
+        "--xlsx",
+        metavar="OUT",
+        help="also write the workbook of the same log (see `ltvkit workbook`) to OUT",
+    )
+    rp.add_argument("--quiet", action="store_true", help="no progress on stderr")
+
+
+def _report(args: argparse.Namespace) -> int:
+    from ltvkit.report import build_report
+
+    try:
+        report = build_report(
+            args.file,
+            customer_id=args.customer_id,
+            date=args.date,
+            amount=args.amount,
+            value_type=args.value_type,
+            period=args.period,
+            cohort=args.cohort,
+            horizon=args.horizon,
+            discount_rate=args.discount_rate,
+            title=args.title,
+            progress=not args.quiet,
+        )
+    except LtvError:
+        if not args.quiet:
+            sys.stderr.write("\n")  # end the open progress line before the error message
+        raise
+    path = report.write(args.output)
+    n = report.numbers
+    print(
+        f"wrote {path} ({path.stat().st_size / 1024:,.0f} KiB) in {report.seconds:.1f} s\n"
+        f"{n['customers']:,} customers, {n['transactions']:,} transactions, "
+        f"revenue {n['revenue']:,.2f}, {n['first_date']} to {n['last_date']}\n"
+        f"BG/NBD r={n['bg_r']:.3f} alpha={n['bg_alpha']:.3f} a={n['bg_a']:.3f} b={n['bg_b']:.3f}"
+        + (
+            f"; mean {n['horizon_months']}-month CLV {n['clv_mean']:,.2f}, "
+            f"total {n['clv_total']:,.2f}"
+            if "clv_mean" in n
+            else ""
+        )
+    )
+    if args.xlsx is not None:
+        _report_xlsx(args)
+    return 0
+
+
+def _report_xlsx(args: argparse.Namespace) -> None:
+    """``--xlsx OUT``: the workbook (:func:`ltvkit.workbook.to_excel`) of the same log."""
+    from ltvkit import workbook
+
+    path = workbook.to_excel(
+        args.xlsx,
+        args.file,
+        period=args.period,
+        horizon=args.horizon,
+        customer_id=args.customer_id,
+        date=args.date,
+        amount=args.amount,
+        discount_rate=args.discount_rate,
+    )
+    print(f"wrote {path}")
 
 
 def _version() -> str:
@@ -339,6 +430,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "workbook":
             print(_workbook(args))
             return 0
+        if args.command == "report":
+            return _report(args)
         func, params, n_positional = _COMMANDS[args.command]
         values: dict[str, Any] = {}
         for _, dest, _, _ in params:

@@ -511,6 +511,20 @@ macro_rules! model_class {
                 format!("{}({}{})", <$core as CoreModel>::NAME, args.join(", "), fitted)
             }
 
+            /// The model as an HTML table for Jupyter (formatted in Python by
+            /// ``ltvkit._display.model_html``).
+            fn _repr_html_(slf: &Bound<'_, Self>) -> PyResult<String> {
+                let display = slf.py().import("ltvkit._display")?;
+                display.getattr("model_html")?.call1((slf,))?.extract()
+            }
+
+            /// IPython's plain-text display: the estimates table (``ltvkit._display.model_text``).
+            fn _repr_pretty_(slf: &Bound<'_, Self>, p: &Bound<'_, PyAny>, cycle: bool) -> PyResult<()> {
+                let display = slf.py().import("ltvkit._display")?;
+                display.getattr("model_pretty")?.call1((slf, p, cycle))?;
+                Ok(())
+            }
+
             $($extra)*
         }
     };
