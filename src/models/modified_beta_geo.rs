@@ -57,7 +57,7 @@ impl ModifiedBetaGeo {
     /// ```
     ///
     /// # References
-    /// BDF 2007, eq. (3); lifetimes' `ModifiedBetaGeoFitter` (same log form).
+    /// BDF 2007; lifetimes' `ModifiedBetaGeoFitter` (same log form).
     pub fn log_likelihood_and_gradient(&self, x: f64, t_x: f64, t: f64) -> (f64, [f64; 4]) {
         let (lx, dx) = self.frequency_terms(x);
         let (lr, dr) = self.row_terms(x, t_x, t);
@@ -163,7 +163,7 @@ impl ModifiedBetaGeo {
     /// For a bad horizon, or a 2F1 that cannot be evaluated (z extremely close to 1).
     ///
     /// # References
-    /// BDF 2007, eq. (4); lifetimes' `ModifiedBetaGeoFitter.expected_number_of_purchases_up_to_time`.
+    /// BDF 2007; lifetimes' `ModifiedBetaGeoFitter.expected_number_of_purchases_up_to_time`.
     pub fn expected_purchases_new(&self, t: f64) -> Result<f64> {
         check_horizon(t)?;
         if t == 0.0 {
@@ -189,7 +189,7 @@ impl ModifiedBetaGeo {
     /// For a bad customer or horizon.
     ///
     /// # References
-    /// BDF 2007, eq. (5); lifetimes' `conditional_expected_number_of_purchases_up_to_time`.
+    /// BDF 2007; lifetimes' `conditional_expected_number_of_purchases_up_to_time`.
     pub fn conditional_expected_purchases(
         &self,
         t: f64,
@@ -220,7 +220,7 @@ impl ModifiedBetaGeo {
     /// For a bad customer.
     ///
     /// # References
-    /// BDF 2007, eq. (6); lifetimes' `conditional_probability_alive`.
+    /// BDF 2007, Appendix A, eq. (5) (as lifetimes cites it); lifetimes' `conditional_probability_alive`.
     pub fn p_alive(&self, x: f64, t_x: f64, big_t: f64) -> Result<f64> {
         check_customer(x, t_x, big_t)?;
         let ModifiedBetaGeo { r, alpha, a, b } = *self;

@@ -167,7 +167,7 @@ impl ParetoNbd {
     /// of 1, i.e. min(α, β) + t_x negligible next to |α − β|).
     ///
     /// # References
-    /// FH 2005 note, eqs. (19)-(22); SMC 1987, eq. (A20).
+    /// FH 2005 note 009 (section on the likelihood); SMC 1987, appendix.
     pub fn log_likelihood_one(&self, x: f64, t_x: f64, t: f64) -> Result<f64> {
         check_customer(x, t_x, t)?;
         let p = pieces(self.r, self.alpha, self.s, self.beta, x, t_x, t)?;
@@ -268,7 +268,7 @@ impl ParetoNbd {
     /// For a bad customer or a 2F1 that does not converge.
     ///
     /// # References
-    /// FH 2005 note, eq. (24); SMC 1987, eq. (11).
+    /// FH 2005 note 009 (section on P(alive)); SMC 1987.
     pub fn p_alive(&self, x: f64, t_x: f64, t: f64) -> Result<f64> {
         check_customer(x, t_x, t)?;
         let p = pieces(self.r, self.alpha, self.s, self.beta, x, t_x, t)?;
@@ -290,7 +290,7 @@ impl ParetoNbd {
     /// For a horizon that is negative or not finite.
     ///
     /// # References
-    /// FH 2005 note, eq. (17); SMC 1987, eq. (17).
+    /// FH 2005 note 009; SMC 1987.
     pub fn expected_purchases_new(&self, t: f64) -> Result<f64> {
         check_horizon(t)?;
         let u = (t / self.beta).ln_1p();
@@ -308,7 +308,7 @@ impl ParetoNbd {
     /// For a bad customer or horizon.
     ///
     /// # References
-    /// FH 2005 note, eq. (25); SMC 1987, eq. (22).
+    /// FH 2005 note 009 (section on the conditional expectation); SMC 1987.
     pub fn conditional_expected_purchases(
         &self,
         t: f64,
