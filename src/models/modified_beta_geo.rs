@@ -199,14 +199,22 @@ impl ModifiedBetaGeo {
     ) -> Result<f64> {
         check_horizon(t)?;
         check_customer(x, t_x, big_t)?;
+        Ok(self.purchases_if_alive(t, x, big_t)? * self.p_alive(x, t_x, big_t)?)
+    }
+
+    /// The factor of [`ModifiedBetaGeo::conditional_expected_purchases`] that does not depend
+    /// on t_x: `E[Y(t) | x, t_x, T] = purchases_if_alive(t, x, T) * P(alive | x, t_x, T)`.
+    ///
+    /// # Errors
+    /// For a 2F1 that does not converge or overflows; the customer is not checked (callers do).
+    pub(crate) fn purchases_if_alive(&self, t: f64, x: f64, big_t: f64) -> Result<f64> {
         if t == 0.0 {
             return Ok(0.0);
         }
         let ModifiedBetaGeo { r, alpha, a, b } = *self;
         let z = t / (alpha + big_t + t);
         let ln_a = (r + x) * ((alpha + big_t) / (alpha + big_t + t)).ln();
-        let numer = (a + b + x) * bracket_over_a_minus_1(ln_a, r + x, b + x + 1.0, b + x, a, z)?;
-        Ok(numer * self.p_alive(x, t_x, big_t)?)
+        Ok((a + b + x) * bracket_over_a_minus_1(ln_a, r + x, b + x + 1.0, b + x, a, z)?)
     }
 
     /// Probability that a customer with history (x, t_x, T) is still active at T.

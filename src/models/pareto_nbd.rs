@@ -318,9 +318,15 @@ impl ParetoNbd {
     ) -> Result<f64> {
         check_horizon(t)?;
         let alive = self.p_alive(x, t_x, big_t)?;
+        Ok(self.purchases_if_alive(t, x, big_t) * alive)
+    }
+
+    /// The factor of [`ParetoNbd::conditional_expected_purchases`] that does not depend on t_x:
+    /// `(r+x)(β+T) / ((α+T)(s−1)) · [1 − ((β+T)/(β+T+t))^(s−1)]`.
+    pub(crate) fn purchases_if_alive(&self, t: f64, x: f64, big_t: f64) -> f64 {
         let bt = self.beta + big_t;
         let u = (t / bt).ln_1p();
-        Ok((self.r + x) / (self.alpha + big_t) * bt * expm1_ratio(self.s - 1.0, u) * alive)
+        (self.r + x) / (self.alpha + big_t) * bt * expm1_ratio(self.s - 1.0, u)
     }
 
     /// Discounted expected residual transactions of a customer with history (x, t_x, T), with
@@ -419,6 +425,18 @@ impl ParetoNbd {
 impl super::TransactionModel for ParetoNbd {
     fn conditional_expected_purchases(&self, t: f64, x: f64, t_x: f64, big_t: f64) -> Result<f64> {
         ParetoNbd::conditional_expected_purchases(self, t, x, t_x, big_t)
+    }
+    fn factored(&self) -> Option<&dyn super::clv::AliveFactored> {
+        Some(self)
+    }
+}
+
+impl super::clv::AliveFactored for ParetoNbd {
+    fn alive(&self, x: f64, t_x: f64, big_t: f64) -> Result<f64> {
+        ParetoNbd::p_alive(self, x, t_x, big_t)
+    }
+    fn purchases_if_alive(&self, t: f64, x: f64, big_t: f64) -> Result<f64> {
+        Ok(ParetoNbd::purchases_if_alive(self, t, x, big_t))
     }
 }
 
