@@ -181,15 +181,19 @@ def main() -> None:
     parser.add_argument("path")
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--lifetimes-python", default=None)
+    parser.add_argument(
+        "--lifetimes-repeat", type=int, default=None, help="runs of lifetimes (default --repeat)"
+    )
     args = parser.parse_args()
     contenders = [
-        ("ltvkit", sys.executable, LTVKIT),
-        ("polars+scipy", sys.executable, POLARS_SCIPY),
+        ("ltvkit", sys.executable, LTVKIT, args.repeat),
+        ("polars+scipy", sys.executable, POLARS_SCIPY, args.repeat),
     ]
     if args.lifetimes_python:
-        contenders.append(("lifetimes", args.lifetimes_python, LIFETIMES))
-    for name, python, body in contenders:
-        runs = [run(python, body, args.path) for _ in range(args.repeat)]
+        n = args.lifetimes_repeat or args.repeat
+        contenders.append(("lifetimes", args.lifetimes_python, LIFETIMES, n))
+    for name, python, body, repeat in contenders:
+        runs = [run(python, body, args.path) for _ in range(repeat)]
         secs = statistics.median(r["seconds"] for r in runs)
         rss = max(r["peak_rss"] for r in runs) / 2**20
         params = ", ".join(f"{k}={v:.4g}" for k, v in runs[0]["params"].items())
@@ -198,7 +202,7 @@ def main() -> None:
             for stage in runs[0]["stages"]
         )
         print(
-            f"{name:13s} median {secs:7.2f} s  peak RSS {rss:8.0f} MiB  "
+            f"{name:13s} ({len(runs)} runs) median {secs:7.2f} s  peak RSS {rss:8.0f} MiB  "
             f"customers {runs[0]['rows']:,}  total CLV {runs[0]['total']:,.0f}\n"
             f"    stages (medians): {stages}\n    {params}",
             flush=True,
