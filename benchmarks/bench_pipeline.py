@@ -184,6 +184,9 @@ def main() -> None:
     parser.add_argument(
         "--lifetimes-repeat", type=int, default=None, help="runs of lifetimes (default --repeat)"
     )
+    parser.add_argument(
+        "--only", nargs="+", default=None, help="run only these contenders (e.g. ltvkit)"
+    )
     args = parser.parse_args()
     contenders = [
         ("ltvkit", sys.executable, LTVKIT, args.repeat),
@@ -193,6 +196,8 @@ def main() -> None:
         n = args.lifetimes_repeat or args.repeat
         contenders.append(("lifetimes", args.lifetimes_python, LIFETIMES, n))
     for name, python, body, repeat in contenders:
+        if args.only and name not in args.only:
+            continue
         runs = [run(python, body, args.path) for _ in range(repeat)]
         secs = statistics.median(r["seconds"] for r in runs)
         rss = max(r["peak_rss"] for r in runs) / 2**20
