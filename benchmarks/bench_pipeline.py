@@ -8,7 +8,8 @@ gradients on the deduplicated rows, the CLV sum with scipy.special.hyp2f1) and l
         --lifetimes-python /path/to/venv-lifetimes/bin/python
 
 Each contender runs in its own process (so peak RSS is its own), ``--repeat`` times; the
-median wall time (imports excluded) and the largest peak RSS are printed, with the fitted
+median wall time (imports excluded), the median time of each stage (read + summary, the two
+fits, the CLV) and the largest peak RSS are printed, with the fitted
 parameters and the total CLV so that the contenders can be compared. Time is in days; a month
 is 30.436875 days for ltvkit and polars + scipy, 30 days for lifetimes (its ``freq="D"``).
 """
@@ -25,9 +26,12 @@ import textwrap
 LTVKIT = """
 import ltvkit
 s = ltvkit.rfm_summary(PATH, amount="amount", period="D")
+mark("read+summary")
 bg = ltvkit.BetaGeoModel.fit(s, unit="day")
 gg = ltvkit.GammaGammaModel.fit(s)
+mark("fits")
 clv = ltvkit.customer_lifetime_value(bg, gg, s, horizon=12, unit="month", discount_rate=0.01)
+mark("clv")
 n = s.num_rows
 params = {**bg.params, **gg.params}
 total = float(clv.column("clv").to_numpy().sum())
@@ -62,6 +66,7 @@ s = (
     .select("customer_id", "frequency", "recency", "T", "monetary_value")
     .collect()
 )
+mark("read+summary")
 u = s.group_by("frequency", "recency", "T").agg(w=pl.len())
 x, tx, tt, w = (u[c].to_numpy().astype(float) for c in ("frequency", "recency", "T", "w"))
 
@@ -91,6 +96,7 @@ def gg_nll(theta):
 
 
 p, q, v = np.exp(minimize(gg_nll, np.zeros(3), method="L-BFGS-B").x)
+mark("fits")
 X, TX, T, M = (s[c].to_numpy() for c in ("frequency", "recency", "T", "monetary_value"))
 spend = (v + X * M) * p / (p * X + q - 1)
 odds = (X > 0) * a / np.maximum(b + X - 1, 1e-12) * ((alpha + T) / (alpha + TX)) ** (r + X)
@@ -110,6 +116,7 @@ for k in range(1, 13):
     cur = expected(k * month)
     clv += (cur - prev) * spend / 1.01**k
     prev = cur
+mark("clv")
 n = s.height
 params = {"r": r, "alpha": alpha, "a": a, "b": b, "p": p, "q": q, "gamma": v}
 total = float(clv.sum())
@@ -122,13 +129,16 @@ from lifetimes.utils import summary_data_from_transaction_data
 
 df = pq.read_table(PATH).to_pandas()
 s = summary_data_from_transaction_data(df, "customer_id", "date", monetary_value_col="amount")
+mark("read+summary")
 bgf = BetaGeoFitter().fit(s["frequency"], s["recency"], s["T"])
 rep = s[s["frequency"] > 0]
 ggf = GammaGammaFitter().fit(rep["frequency"], rep["monetary_value"])
+mark("fits")
 clv = ggf.customer_lifetime_value(
     bgf, s["frequency"], s["recency"], s["T"], s["monetary_value"], time=12, freq="D",
     discount_rate=0.01,
 )
+mark("clv")
 n = len(s)
 params = {**dict(bgf.params_), **{k: float(val) for k, val in ggf.params_.items()}}
 total = float(clv.sum())
@@ -137,11 +147,22 @@ total = float(clv.sum())
 RUNNER = """
 import resource, time
 PATH = {path!r}
+STAGES = {{}}
+_last = [time.perf_counter()]
+
+
+def mark(name):
+    now = time.perf_counter()
+    STAGES[name] = now - _last[0]
+    _last[0] = now
+
+
 t0 = time.perf_counter()
+_last[0] = t0
 {body}
 dt = time.perf_counter() - t0
 rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-print(__import__("json").dumps({{"seconds": dt, "peak_rss": rss, "rows": n,
+print(__import__("json").dumps({{"seconds": dt, "peak_rss": rss, "rows": n, "stages": STAGES,
     "params": {{k: float(val) for k, val in params.items()}}, "total": total}}))
 """
 
@@ -160,21 +181,36 @@ def main() -> None:
     parser.add_argument("path")
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--lifetimes-python", default=None)
+    parser.add_argument(
+        "--lifetimes-repeat", type=int, default=None, help="runs of lifetimes (default --repeat)"
+    )
+    parser.add_argument(
+        "--only", nargs="+", default=None, help="run only these contenders (e.g. ltvkit)"
+    )
     args = parser.parse_args()
     contenders = [
-        ("ltvkit", sys.executable, LTVKIT),
-        ("polars+scipy", sys.executable, POLARS_SCIPY),
+        ("ltvkit", sys.executable, LTVKIT, args.repeat),
+        ("polars+scipy", sys.executable, POLARS_SCIPY, args.repeat),
     ]
     if args.lifetimes_python:
-        contenders.append(("lifetimes", args.lifetimes_python, LIFETIMES))
-    for name, python, body in contenders:
-        runs = [run(python, body, args.path) for _ in range(args.repeat)]
+        n = args.lifetimes_repeat or args.repeat
+        contenders.append(("lifetimes", args.lifetimes_python, LIFETIMES, n))
+    for name, python, body, repeat in contenders:
+        if args.only and name not in args.only:
+            continue
+        runs = [run(python, body, args.path) for _ in range(repeat)]
         secs = statistics.median(r["seconds"] for r in runs)
         rss = max(r["peak_rss"] for r in runs) / 2**20
         params = ", ".join(f"{k}={v:.4g}" for k, v in runs[0]["params"].items())
+        stages = "  ".join(
+            f"{stage} {statistics.median(r['stages'][stage] for r in runs):.2f} s"
+            for stage in runs[0]["stages"]
+        )
         print(
-            f"{name:13s} median {secs:7.2f} s  peak RSS {rss:8.0f} MiB  "
-            f"customers {runs[0]['rows']:,}  total CLV {runs[0]['total']:,.0f}\n    {params}"
+            f"{name:13s} ({len(runs)} runs) median {secs:7.2f} s  peak RSS {rss:8.0f} MiB  "
+            f"customers {runs[0]['rows']:,}  total CLV {runs[0]['total']:,.0f}\n"
+            f"    stages (medians): {stages}\n    {params}",
+            flush=True,
         )
 
 

@@ -1,18 +1,26 @@
 """BG/NBD and Gamma-Gamma fit times: ltvkit against scipy L-BFGS-B on the deduplicated data.
 
-    python benchmarks/models_fit.py [n_customers]
+    python benchmarks/models_fit.py [n_customers] [--lifetimes-python PATH]
 
 The data are simulated by ltvkit's BG/NBD simulator (1,000,000 customers by default, ages of
 20..60 weeks, times rounded to whole days as a real summary would be) and spends by the
 Gamma-Gamma simulator. The scipy reference is the usual hand-written approach: numpy
 log-likelihood and analytic gradient in log parameters, evaluated on unique rows with counts as
-weights. Each timing is the median of 3 runs.
+weights. With ``--lifetimes-python`` (a Python with lifetimes 0.11.3, e.g.
+/work/venv-lifetimes/bin/python) the same arrays are also fitted by lifetimes'
+``BetaGeoFitter`` (on every customer, as lifetimes is used) and ``GammaGammaFitter``, in that
+Python as a subprocess. Each timing is the median of 3 runs.
 """
 
 from __future__ import annotations
 
+import argparse
+import json
+import os
 import statistics
-import sys
+import subprocess
+import tempfile
+import textwrap
 import time
 from typing import Any, Callable
 
@@ -28,6 +36,44 @@ def median_time(fn: Callable[[], Any], repeats: int = 3) -> tuple[float, Any]:
     return statistics.median(times), out
 
 
+LIFETIMES = """
+import json, statistics, time
+import numpy as np
+from lifetimes import BetaGeoFitter, GammaGammaFitter
+d = np.load(NPZ)
+
+
+def median_time(fn, repeats=3):
+    times, out = [], None
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        out = fn()
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times), out
+
+
+t_bg, bg = median_time(lambda: BetaGeoFitter().fit(d["f"], d["rec"], d["T"]))
+t_gg, gg = median_time(lambda: GammaGammaFitter().fit(d["xs"], d["ms"]))
+print(json.dumps({"bg": t_bg, "gg": t_gg, "bg_params": {k: float(v) for k, v in bg.params_.items()},
+    "gg_params": {k: float(v) for k, v in gg.params_.items()}}))
+"""
+
+
+def run_lifetimes(python: str, arrays: dict[str, Any]) -> dict[str, Any]:
+    import numpy as np
+
+    with tempfile.TemporaryDirectory() as tmp:
+        npz = os.path.join(tmp, "data.npz")
+        np.savez(npz, **arrays)
+        code = f"NPZ = {npz!r}\n" + textwrap.dedent(LIFETIMES)
+        out = subprocess.run([python, "-c", code], capture_output=True, text=True, check=False)
+    if out.returncode != 0:
+        msg = f"{python} failed:\n{out.stderr[-2000:]}"
+        raise RuntimeError(msg)
+    result: dict[str, Any] = json.loads(out.stdout.strip().splitlines()[-1])
+    return result
+
+
 def main() -> None:
     import numpy as np
     from scipy.optimize import minimize
@@ -35,7 +81,11 @@ def main() -> None:
 
     from ltvkit import BetaGeoModel, GammaGammaModel
 
-    n = int(sys.argv[1]) if len(sys.argv) > 1 else 1_000_000
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("n_customers", nargs="?", type=int, default=1_000_000)
+    parser.add_argument("--lifetimes-python", default=None)
+    args = parser.parse_args()
+    n = args.n_customers
     truth = BetaGeoModel(r=0.243, alpha=4.414, a=0.793, b=2.426)
     sims = [truth.simulate(n // 41 + 1, 20.0 + k, seed=k) for k in range(41)]
     f = np.concatenate([s["frequency"] for s in sims])[:n]
@@ -97,6 +147,7 @@ def main() -> None:
         return np.exp(res.x)
 
     t_ltv, fit = median_time(lambda: BetaGeoModel.fit(frequency=f, recency=rec, T=big_t))
+    t_ltv_raw = t_ltv
     t_ltv_d, _ = median_time(lambda: BetaGeoModel.fit(frequency=x, recency=tx, T=tt, weights=w))
     t_sp, sp = median_time(scipy_bg)
     print(
@@ -146,6 +197,16 @@ def main() -> None:
         f"ratio {t_sp / t_ltv:.1f}x"
     )
     print(f"  ltvkit {gfit.params}\n  scipy  {dict(zip(['p', 'q', 'gamma'], gsp))}")
+    if args.lifetimes_python:
+        lt = run_lifetimes(
+            args.lifetimes_python, {"f": f, "rec": rec, "T": big_t, "xs": xs, "ms": ms}
+        )
+        print(
+            f"lifetimes 0.11.3 (3 runs each): BetaGeoFitter on {n:,} customers {lt['bg']:.3f} s "
+            f"(ltvkit on raw rows {t_ltv_raw:.3f} s: {lt['bg'] / t_ltv_raw:.0f}x); "
+            f"GammaGammaFitter {lt['gg']:.3f} s (ltvkit {t_ltv:.3f} s: {lt['gg'] / t_ltv:.0f}x)"
+        )
+        print(f"  lifetimes {lt['bg_params']}\n  lifetimes {lt['gg_params']}")
 
 
 if __name__ == "__main__":

@@ -301,7 +301,7 @@ impl BetaGeo {
     /// [`Error::Overflow`] if the 2F1 cannot be evaluated (t/(alpha+t) extremely close to 1).
     ///
     /// # References
-    /// FHL 2005, eq. (7); the c -> 0 limit of 2F1 / Gamma(c) is DLMF 15.2.3_5.
+    /// FHL 2005, eq. (9); the c -> 0 limit of 2F1 / Gamma(c) is DLMF 15.2.3_5.
     pub fn expected_purchases_new(&self, t: f64) -> Result<f64> {
         check_horizon(t)?;
         if t == 0.0 {
@@ -337,14 +337,27 @@ impl BetaGeo {
     ) -> Result<f64> {
         check_horizon(t)?;
         check_customer(x, t_x, big_t)?;
+        Ok(self.purchases_if_alive(t, x, big_t)? * self.p_alive(x, t_x, big_t)?)
+    }
+
+    /// The factor of [`BetaGeo::conditional_expected_purchases`] that does not depend on t_x:
+    /// `E[Y(t) | x, t_x, T] = purchases_if_alive(t, x, T) * P(alive | x, t_x, T)`.
+    ///
+    /// # Formula
+    /// ```text
+    /// (a+b+x-1)/(a-1) [1 - ((alpha+T)/(alpha+T+t))^(r+x) 2F1(r+x, b+x; a+b+x-1; t/(alpha+T+t))]
+    /// ```
+    ///
+    /// # Errors
+    /// For a 2F1 that does not converge or overflows; the customer is not checked (callers do).
+    pub(crate) fn purchases_if_alive(&self, t: f64, x: f64, big_t: f64) -> Result<f64> {
         if t == 0.0 {
             return Ok(0.0);
         }
         let BetaGeo { r, alpha, a, b } = *self;
         let z = t / (alpha + big_t + t);
         let ln_a = (r + x) * ((alpha + big_t) / (alpha + big_t + t)).ln();
-        let numer = bg_bracket(ln_a, r + x, b + x, a, z)?;
-        Ok(numer * self.p_alive(x, t_x, big_t)?)
+        bg_bracket(ln_a, r + x, b + x, a, z)
     }
 
     /// Probability that a customer with history (x, t_x, T) is still active at T.
@@ -358,7 +371,9 @@ impl BetaGeo {
     /// For a bad customer.
     ///
     /// # References
-    /// FHL 2005, eq. (11); lifetimes' `conditional_probability_alive` (same formula, in logs).
+    /// Fader, Hardie & Lee (2008), "Computing P(alive) using the BG/NBD model", note 021
+    /// (brucehardie.com/notes/021); lifetimes' `conditional_probability_alive` (same formula,
+    /// in logs). FHL 2005 itself gives no P(alive).
     pub fn p_alive(&self, x: f64, t_x: f64, big_t: f64) -> Result<f64> {
         check_customer(x, t_x, big_t)?;
         if x == 0.0 {
@@ -486,7 +501,7 @@ impl BetaGeo {
 }
 
 /// `(a+q-1)/(a-1) [1 - A 2F1(p, q; a+q-1; z)]` with `A = e^ln_a`, the common form of FHL 2005
-/// eq. (7) (p = r, q = b) and eq. (10) (p = r + x, q = b + x).
+/// eq. (9) (p = r, q = b) and eq. (10) (p = r + x, q = b + x).
 ///
 /// # Formula
 /// ```text
@@ -602,7 +617,7 @@ mod tests {
             .map(|n| m.probability_of_n_purchases(n as f64, 39.0).unwrap())
             .sum();
         assert!((total - 1.0).abs() < 1e-6, "{total}");
-        // The mean of that distribution is E[X(t)] (eq. 7): two formulas, one check.
+        // The mean of that distribution is E[X(t)] (eq. 9): two formulas, one check.
         let mean: f64 = (0..400)
             .map(|n| n as f64 * m.probability_of_n_purchases(n as f64, 39.0).unwrap())
             .sum();
@@ -612,7 +627,7 @@ mod tests {
 
     #[test]
     fn new_customer_expectation_is_conditional_expectation_at_zero_history() {
-        // A customer with x = 0 observed for T -> 0 is a new customer: eq. (10) -> eq. (7).
+        // A customer with x = 0 observed for T -> 0 is a new customer: eq. (10) -> eq. (9).
         let m = BetaGeo::new(0.243, 4.414, 0.793, 2.426).unwrap();
         let c = m
             .conditional_expected_purchases(20.0, 0.0, 0.0, 1e-12)
@@ -687,7 +702,7 @@ mod tests {
     #[test]
     fn customer_first_seen_on_the_last_day() {
         // T = 0, x = 0: the likelihood is (alpha / alpha)^r = 1, P(alive) = 1, and eq. (10)
-        // reduces to eq. (7) exactly.
+        // reduces to eq. (9) exactly.
         let m = BetaGeo::new(0.243, 4.414, 0.793, 2.426).unwrap();
         assert!(m.log_likelihood_and_gradient(0.0, 0.0, 0.0).0.abs() < 1e-15);
         assert_eq!(m.p_alive(0.0, 0.0, 0.0).unwrap(), 1.0);

@@ -176,7 +176,7 @@ impl GammaGamma {
     /// ```
     ///
     /// # References
-    /// Fader & Hardie (2013), note 025, eq. (1); FHL 2005 JMR, eq. (3).
+    /// Fader & Hardie (2013), note 025, eq. (1a) (as lifetimes cites it); FHL 2005 JMR.
     pub fn log_likelihood_and_gradient(&self, x: f64, m: f64) -> (f64, [f64; 3]) {
         let (lx, dx) = self.frequency_terms(x);
         let (lr, dr) = self.row_terms(x, m);
@@ -290,7 +290,7 @@ impl GammaGamma {
     /// [`Error::InvalidParameter`] for a bad frequency or spend, or q <= 1 with x = 0.
     ///
     /// # References
-    /// Fader & Hardie (2013), note 025, eq. (5); FHL 2005 JMR, eq. (4).
+    /// Fader & Hardie (2013), note 025, eq. (5) (as lifetimes cites it); FHL 2005 JMR.
     pub fn conditional_expected_spend(&self, x: f64, m: f64) -> Result<f64> {
         if !(x.is_finite() && x >= 0.0) {
             return Err(Error::param(

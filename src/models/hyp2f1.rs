@@ -30,7 +30,7 @@ const NEAR_ONE: f64 = 1e-5;
 /// As [`ln_hyp2f1`] (z too close to 1, overflow); c = 0 must be handled by the caller.
 ///
 /// # References
-/// FHL 2005, eq. (7) and (10); Batislam, Denizel & Filiztekin (2007), eq. (5).
+/// FHL 2005, eq. (9) and (10); Batislam, Denizel & Filiztekin (2007).
 pub(crate) fn bracket_over_a_minus_1(
     ln_a: f64,
     p: f64,

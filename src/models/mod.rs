@@ -25,8 +25,8 @@ pub mod simulate_log;
 
 pub use beta_geo::BetaGeo;
 pub use clv::{
-    customer_lifetime_value, customer_lifetime_value_in_units, ClvCustomers, ClvResult, SpendModel,
-    TimeUnit, TransactionModel,
+    customer_lifetime_value, customer_lifetime_value_in_units, AliveFactored, ClvCustomers,
+    ClvResult, SpendModel, TimeUnit, TransactionModel,
 };
 pub use gamma_gamma::{spend_frequency_correlation, GammaGamma, SpendData};
 pub use modified_beta_geo::ModifiedBetaGeo;

@@ -57,7 +57,7 @@ impl ModifiedBetaGeo {
     /// ```
     ///
     /// # References
-    /// BDF 2007, eq. (3); lifetimes' `ModifiedBetaGeoFitter` (same log form).
+    /// BDF 2007; lifetimes' `ModifiedBetaGeoFitter` (same log form).
     pub fn log_likelihood_and_gradient(&self, x: f64, t_x: f64, t: f64) -> (f64, [f64; 4]) {
         let (lx, dx) = self.frequency_terms(x);
         let (lr, dr) = self.row_terms(x, t_x, t);
@@ -163,7 +163,7 @@ impl ModifiedBetaGeo {
     /// For a bad horizon, or a 2F1 that cannot be evaluated (z extremely close to 1).
     ///
     /// # References
-    /// BDF 2007, eq. (4); lifetimes' `ModifiedBetaGeoFitter.expected_number_of_purchases_up_to_time`.
+    /// BDF 2007; lifetimes' `ModifiedBetaGeoFitter.expected_number_of_purchases_up_to_time`.
     pub fn expected_purchases_new(&self, t: f64) -> Result<f64> {
         check_horizon(t)?;
         if t == 0.0 {
@@ -189,7 +189,7 @@ impl ModifiedBetaGeo {
     /// For a bad customer or horizon.
     ///
     /// # References
-    /// BDF 2007, eq. (5); lifetimes' `conditional_expected_number_of_purchases_up_to_time`.
+    /// BDF 2007; lifetimes' `conditional_expected_number_of_purchases_up_to_time`.
     pub fn conditional_expected_purchases(
         &self,
         t: f64,
@@ -199,14 +199,22 @@ impl ModifiedBetaGeo {
     ) -> Result<f64> {
         check_horizon(t)?;
         check_customer(x, t_x, big_t)?;
+        Ok(self.purchases_if_alive(t, x, big_t)? * self.p_alive(x, t_x, big_t)?)
+    }
+
+    /// The factor of [`ModifiedBetaGeo::conditional_expected_purchases`] that does not depend
+    /// on t_x: `E[Y(t) | x, t_x, T] = purchases_if_alive(t, x, T) * P(alive | x, t_x, T)`.
+    ///
+    /// # Errors
+    /// For a 2F1 that does not converge or overflows; the customer is not checked (callers do).
+    pub(crate) fn purchases_if_alive(&self, t: f64, x: f64, big_t: f64) -> Result<f64> {
         if t == 0.0 {
             return Ok(0.0);
         }
         let ModifiedBetaGeo { r, alpha, a, b } = *self;
         let z = t / (alpha + big_t + t);
         let ln_a = (r + x) * ((alpha + big_t) / (alpha + big_t + t)).ln();
-        let numer = (a + b + x) * bracket_over_a_minus_1(ln_a, r + x, b + x + 1.0, b + x, a, z)?;
-        Ok(numer * self.p_alive(x, t_x, big_t)?)
+        Ok((a + b + x) * bracket_over_a_minus_1(ln_a, r + x, b + x + 1.0, b + x, a, z)?)
     }
 
     /// Probability that a customer with history (x, t_x, T) is still active at T.
@@ -220,7 +228,7 @@ impl ModifiedBetaGeo {
     /// For a bad customer.
     ///
     /// # References
-    /// BDF 2007, eq. (6); lifetimes' `conditional_probability_alive`.
+    /// BDF 2007, Appendix A, eq. (5) (as lifetimes cites it); lifetimes' `conditional_probability_alive`.
     pub fn p_alive(&self, x: f64, t_x: f64, big_t: f64) -> Result<f64> {
         check_customer(x, t_x, big_t)?;
         let ModifiedBetaGeo { r, alpha, a, b } = *self;

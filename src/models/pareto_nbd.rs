@@ -167,7 +167,7 @@ impl ParetoNbd {
     /// of 1, i.e. min(α, β) + t_x negligible next to |α − β|).
     ///
     /// # References
-    /// FH 2005 note, eqs. (19)-(22); SMC 1987, eq. (A20).
+    /// FH 2005 note 009 (section on the likelihood); SMC 1987, appendix.
     pub fn log_likelihood_one(&self, x: f64, t_x: f64, t: f64) -> Result<f64> {
         check_customer(x, t_x, t)?;
         let p = pieces(self.r, self.alpha, self.s, self.beta, x, t_x, t)?;
@@ -268,7 +268,7 @@ impl ParetoNbd {
     /// For a bad customer or a 2F1 that does not converge.
     ///
     /// # References
-    /// FH 2005 note, eq. (24); SMC 1987, eq. (11).
+    /// FH 2005 note 009 (section on P(alive)); SMC 1987.
     pub fn p_alive(&self, x: f64, t_x: f64, t: f64) -> Result<f64> {
         check_customer(x, t_x, t)?;
         let p = pieces(self.r, self.alpha, self.s, self.beta, x, t_x, t)?;
@@ -290,7 +290,7 @@ impl ParetoNbd {
     /// For a horizon that is negative or not finite.
     ///
     /// # References
-    /// FH 2005 note, eq. (17); SMC 1987, eq. (17).
+    /// FH 2005 note 009; SMC 1987.
     pub fn expected_purchases_new(&self, t: f64) -> Result<f64> {
         check_horizon(t)?;
         let u = (t / self.beta).ln_1p();
@@ -308,7 +308,7 @@ impl ParetoNbd {
     /// For a bad customer or horizon.
     ///
     /// # References
-    /// FH 2005 note, eq. (25); SMC 1987, eq. (22).
+    /// FH 2005 note 009 (section on the conditional expectation); SMC 1987.
     pub fn conditional_expected_purchases(
         &self,
         t: f64,
@@ -318,9 +318,15 @@ impl ParetoNbd {
     ) -> Result<f64> {
         check_horizon(t)?;
         let alive = self.p_alive(x, t_x, big_t)?;
+        Ok(self.purchases_if_alive(t, x, big_t) * alive)
+    }
+
+    /// The factor of [`ParetoNbd::conditional_expected_purchases`] that does not depend on t_x:
+    /// `(r+x)(β+T) / ((α+T)(s−1)) · [1 − ((β+T)/(β+T+t))^(s−1)]`.
+    pub(crate) fn purchases_if_alive(&self, t: f64, x: f64, big_t: f64) -> f64 {
         let bt = self.beta + big_t;
         let u = (t / bt).ln_1p();
-        Ok((self.r + x) / (self.alpha + big_t) * bt * expm1_ratio(self.s - 1.0, u) * alive)
+        (self.r + x) / (self.alpha + big_t) * bt * expm1_ratio(self.s - 1.0, u)
     }
 
     /// Discounted expected residual transactions of a customer with history (x, t_x, T), with
@@ -419,6 +425,18 @@ impl ParetoNbd {
 impl super::TransactionModel for ParetoNbd {
     fn conditional_expected_purchases(&self, t: f64, x: f64, t_x: f64, big_t: f64) -> Result<f64> {
         ParetoNbd::conditional_expected_purchases(self, t, x, t_x, big_t)
+    }
+    fn factored(&self) -> Option<&dyn super::clv::AliveFactored> {
+        Some(self)
+    }
+}
+
+impl super::clv::AliveFactored for ParetoNbd {
+    fn alive(&self, x: f64, t_x: f64, big_t: f64) -> Result<f64> {
+        ParetoNbd::p_alive(self, x, t_x, big_t)
+    }
+    fn purchases_if_alive(&self, t: f64, x: f64, big_t: f64) -> Result<f64> {
+        Ok(ParetoNbd::purchases_if_alive(self, t, x, big_t))
     }
 }
 

@@ -185,7 +185,8 @@ impl ShiftedBetaGeo {
     /// ```
     ///
     /// # References
-    /// FH 2007, eqs. (3), (5) and (8).
+    /// FH 2007, appendix, eq. (B3) (the log-likelihood), with P(T = t) and S(t) of the sBG
+    /// (FH 2007, section on the model).
     pub fn log_likelihood(&self, data: &DurationData) -> f64 {
         (0..data.duration.len())
             .map(|i| {

@@ -737,7 +737,7 @@ macro_rules! bg_family {
                 })
             }
 
-            /// Expected number of purchases in (0, t] of a new customer (FHL 2005 eq. 7 for
+            /// Expected number of purchases in (0, t] of a new customer (FHL 2005 eq. 9 for
             /// BG/NBD; Batislam et al. 2007 for MBG/NBD).
             ///
             /// Parameters
@@ -800,7 +800,7 @@ macro_rules! bg_family {
             }
 
             /// Probability that customers with history (frequency, recency, T) are still
-            /// active at T (FHL 2005 eq. 11; lifetimes' formula). ``data=`` as in
+            /// active at T (Fader, Hardie & Lee 2008, note 021; lifetimes' formula). ``data=`` as in
             /// ``conditional_expected_purchases`` (column ``p_alive``).
             #[pyo3(signature = (frequency = None, recency = None, T = None, *, data = None))]
             #[allow(non_snake_case)]
@@ -1107,7 +1107,7 @@ pub(super) fn time_unit(name: &str, text: &str) -> PyResult<TimeUnit> {
 /// ----------
 /// transaction_model : BetaGeoModel, ModifiedBetaGeoModel or ParetoNBDModel
 ///     Predicts purchases (conditional expected purchases: FHL 2005 eq. 10 for BG/NBD;
-///     Fader & Hardie 2005 note 009 eq. (25) for Pareto/NBD).
+///     Fader & Hardie 2005 note 009 for Pareto/NBD).
 /// spend_model : GammaGammaModel
 ///     Predicts spend per purchase (conditional expected spend).
 /// data : DataFrame, optional

@@ -173,8 +173,8 @@ model_class!(PyParetoNbd, ParetoNbd, {
     }
 
     /// Expected number of purchases in (0, t] of a new customer:
-    /// ``r beta / (alpha (s-1)) [1 - (beta/(beta+t))^(s-1)]`` (Fader & Hardie 2005 note,
-    /// eq. 17).
+    /// ``r beta / (alpha (s-1)) [1 - (beta/(beta+t))^(s-1)]`` (Fader & Hardie 2005
+    /// note 009).
     fn expected_purchases<'py>(
         &self,
         py: Python<'py>,
@@ -186,7 +186,7 @@ model_class!(PyParetoNbd, ParetoNbd, {
 
     /// Expected purchases in (T, T + t] of customers with history (frequency, recency, T):
     /// ``(r+x)(beta+T)/((alpha+T)(s-1)) [1 - ((beta+T)/(beta+T+t))^(s-1)] P(alive)``
-    /// (Fader & Hardie 2005 note, eq. 25).
+    /// (Fader & Hardie 2005 note 009).
     /// ``data=``: a frame with columns frequency, recency and T instead of the three arrays;
     /// the result is then the same frame kind, column ``expected_purchases``, keyed by
     /// customer.
@@ -222,7 +222,7 @@ model_class!(PyParetoNbd, ParetoNbd, {
     }
 
     /// Probability that customers with history (frequency, recency, T) are still alive at T
-    /// (Fader & Hardie 2005 note, eq. 24). ``data=`` as in ``conditional_expected_purchases``
+    /// (Fader & Hardie 2005 note 009). ``data=`` as in ``conditional_expected_purchases``
     /// (column ``p_alive``).
     #[pyo3(signature = (frequency = None, recency = None, T = None, *, data = None))]
     #[allow(non_snake_case)]
