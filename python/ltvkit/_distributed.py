@@ -379,7 +379,9 @@ def roles(model_class: Any, columns: list[str]) -> list[tuple[str, str]]:
     return out
 
 
-def fit_statistics(model_class: Any, stats: Any, pairs: list[tuple[str, str]], **options: Any):  # type: ignore[no-untyped-def]
+def fit_statistics(
+    model_class: Any, stats: Any, pairs: list[tuple[str, str]], **options: Any
+) -> Any:
     """Fit ``model_class`` on the distinct rows ``stats`` (pandas, with a ``count`` column),
     sorted so that the fit does not depend on the order the cluster returned them in."""
     import numpy as np
@@ -391,7 +393,9 @@ def fit_statistics(model_class: Any, stats: Any, pairs: list[tuple[str, str]], *
     return model_class.fit(**arrays, weights=weights, **options)
 
 
-def score(kind: str, model: Any, spend: Any, columns: dict[str, Any], options: dict[str, Any]):  # type: ignore[no-untyped-def]
+def score(
+    kind: str, model: Any, spend: Any, columns: dict[str, Any], options: dict[str, Any]
+) -> dict[str, Any]:
     """Per-customer values of one batch: ``predict`` (kind ``"predict"``) or
     ``customer_lifetime_value`` (kind ``"clv"``) on float64 numpy ``columns``."""
     from ltvkit import _core

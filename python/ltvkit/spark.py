@@ -392,12 +392,12 @@ def historical_ltv(
     )
     cols = _tx._columns(customer_id, date, amount) + ([by] if by else [])
     _need(transactions, cols)
-    empty = _tx.historical_ltv(
+    # on an empty log on the driver: checks the options as on one machine
+    _tx.historical_ltv(
         _d.empty_log(_types().to_arrow_schema(transactions.select(*cols).schema)),
         **options,
         progress=False,
     )
-    del empty
     schema = pa.schema(
         [
             ("group", pa.string() if by is not None else pa.date32()),
