@@ -10,6 +10,10 @@ PACKAGES=(
     chromium            # tests/test_report.py renders the HTML report headless (DOM, screenshot)
     fonts-dejavu-core   # the report's font, so charts and screenshots look the same everywhere
 )
+# tests/test_spark.py runs PySpark 4 (jars built for Java 17): add a headless JRE 17 only when
+# no java >= 17 is on PATH ("1.8.0_x" reads as 1)
+java_major=$(java -version 2>&1 | sed -n 's/.*version "\([0-9]*\).*/\1/p' | head -n 1 || true)
+[ "${java_major:-0}" -ge 17 ] || PACKAGES+=(openjdk-17-jre-headless)
 missing=()
 for p in "${PACKAGES[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
