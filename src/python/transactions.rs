@@ -113,7 +113,7 @@ fn rfm_summary(
             memory_limit,
             rows_hint,
         )?;
-        Ok::<_, crate::error::Error>((s.to_record_batch(&customer_id)?, report))
+        Ok::<_, crate::error::Error>((s.into_record_batch(&customer_id)?, report))
     });
     let (batch, report) = py_result(result)?;
     let schema = batch.schema();

@@ -506,7 +506,7 @@ impl Ingest {
         };
         let (keys, rank) = ranked_keys(self.keys);
         let has_amount = self.columns.amount.is_some();
-        spill.rfm_summary(keys, &rank, has_amount, self.report, unit, observation_end)
+        spill.rfm_summary(keys, rank, has_amount, self.report, unit, observation_end)
     }
 
     fn intern_keys(&mut self, array: &ArrayRef, offset: usize) -> Result<Vec<u32>> {

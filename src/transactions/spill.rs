@@ -28,13 +28,13 @@ fn io_error(what: &str, e: &std::io::Error) -> Error {
     }
 }
 
-/// The number of partitions: enough that one partition of the expected input holds about half
-/// of the rows the budget allows (`spill_at`), so that a skewed hash still fits. Without a
+/// The number of partitions: enough that one partition of the expected input holds about a
+/// quarter of the rows the budget allows (`spill_at`), so that a skewed hash still fits. Without a
 /// hint the input is assumed to be 16 times the budget.
 pub(super) fn partition_count(spill_at: usize, rows_hint: Option<u64>, rows_read: u64) -> usize {
     let budget = spill_at.max(1) as u64;
     let expected = rows_hint.unwrap_or(0).max(rows_read).max(16 * budget);
-    let p = expected.div_ceil(budget).saturating_mul(2);
+    let p = expected.div_ceil(budget).saturating_mul(4);
     usize::try_from(p)
         .unwrap_or(MAX_PARTITIONS)
         .clamp(2, MAX_PARTITIONS)
@@ -158,7 +158,7 @@ impl Spill {
     pub(super) fn rfm_summary(
         mut self,
         keys: Keys,
-        rank: &[u32],
+        rank: Vec<u32>,
         has_amount: bool,
         mut report: Report,
         unit: TimeUnit,
@@ -177,7 +177,7 @@ impl Spill {
         let mut present = vec![false; n];
         let mut local = vec![EMPTY_SLOT; n];
         for p in 0..self.files.len() {
-            let (rows, global) = self.read(p, rank, &mut local)?;
+            let (rows, global) = self.read(p, &rank, &mut local)?;
             for &g in &global {
                 local[g as usize] = EMPTY_SLOT;
             }
@@ -213,15 +213,38 @@ impl Spill {
             }
         }
         drop(local);
+        drop(rank);
         report.observation_end = end.and_then(super::unit::date_from_days);
-        let kept: Vec<u32> = (0..n as u32).filter(|&g| present[g as usize]).collect();
-        let pick = |v: Vec<f64>| -> Vec<f64> { kept.iter().map(|&g| v[g as usize]).collect() };
+        // compact in place: the customers without a purchase (refunds only) leave no row
+        let mut kept = Vec::new();
+        if present.iter().any(|&p| !p) {
+            kept = (0..n as u32).filter(|&g| present[g as usize]).collect();
+            let compact = |v: &mut Vec<f64>| {
+                for (i, &g) in kept.iter().enumerate() {
+                    v[i] = v[g as usize];
+                }
+                v.truncate(kept.len());
+                v.shrink_to_fit();
+            };
+            compact(&mut frequency);
+            compact(&mut recency);
+            compact(&mut t);
+            if let Some(m) = monetary.as_mut() {
+                compact(m);
+            }
+        }
+        drop(present);
+        let keys = if kept.is_empty() && frequency.len() == n {
+            keys
+        } else {
+            keys.select(&kept)
+        };
         let summary = Summary {
-            keys: keys.select(&kept),
-            frequency: pick(frequency),
-            recency: pick(recency),
-            t: pick(t),
-            monetary_value: monetary.map(pick),
+            keys,
+            frequency,
+            recency,
+            t,
+            monetary_value: monetary,
             unit,
             observation_end: end,
         };
@@ -326,8 +349,8 @@ mod tests {
 
     #[test]
     fn partition_counts_follow_the_hint() {
-        assert_eq!(super::partition_count(1_000, Some(100_000), 0), 200);
-        assert_eq!(super::partition_count(1_000_000, Some(10), 0), 32);
+        assert_eq!(super::partition_count(1_000, Some(50_000), 0), 200);
+        assert_eq!(super::partition_count(1_000_000, Some(10), 0), 64);
         assert_eq!(super::partition_count(10, Some(1 << 40), 0), 256);
         // every partition gets customers, and one customer always goes to the same partition
         let mut seen = [0u32; 16];
