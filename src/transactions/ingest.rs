@@ -659,7 +659,13 @@ pub(super) fn sort_rows(rows: Vec<Row>, customers: usize) -> Vec<Row> {
     drop(rows);
     drop(next);
     let mut rows = out;
-    // each customer's rows by day, then amount; both cores, split at a customer boundary
+    sort_within_customers(&mut rows);
+    rows
+}
+
+/// Sorts each customer's rows (rows already grouped by customer) by day, then amount; both
+/// cores, split at a customer boundary.
+pub(super) fn sort_within_customers(rows: &mut [Row]) {
     let by_day = |a: &Row, b: &Row| a.day.cmp(&b.day).then(a.amount.total_cmp(&b.amount));
     let sort_blocks = |part: &mut [Row]| {
         let mut i = 0;
@@ -690,7 +696,6 @@ pub(super) fn sort_rows(rows: Vec<Row>, customers: usize) -> Vec<Row> {
         sort_blocks(left);
         sort_blocks(right);
     }
-    rows
 }
 
 /// Sorts `values`; returns them sorted and, for each original index, its rank.

@@ -4,7 +4,7 @@
 //! lives in exactly one partition and its rows are summarised in the same (day, amount) order as
 //! on the in-memory path, so the result is the same to the bit.
 
-use super::ingest::{sort_rows, Keys, Log, Row, EMPTY_SLOT, NO_LINK};
+use super::ingest::{sort_within_customers, Keys, Log, Row, EMPTY_SLOT, NO_LINK};
 use super::summary::{rfm_summary, Summary};
 use super::{Report, TimeUnit};
 use crate::error::{Error, Result};
@@ -110,17 +110,13 @@ impl Spill {
         Ok(())
     }
 
-    /// The rows of partition `p`, customers renumbered `0..` locally; returns them and, per
-    /// local customer, its rank (its index in the sorted keys).
-    fn read(&self, p: usize, rank: &[u32], local: &mut [u32]) -> Result<(Vec<Row>, Vec<u32>)> {
+    /// Calls `each(customer, day, amount)` for every row of partition `p`, in file order.
+    fn scan(&self, p: usize, mut each: impl FnMut(u32, i32, f64)) -> Result<()> {
         let f = File::open(self.dir.join(format!("part-{p:04}.bin")))
             .map_err(|e| io_error("reading a spill file", &e))?;
         let mut reader = BufReader::with_capacity(1 << 18, f);
-        let n = usize::try_from(self.rows[p]).unwrap_or(usize::MAX);
-        let mut rows = Vec::with_capacity(n);
-        let mut global = Vec::new();
         let mut buf = vec![0u8; RECORD * 4096];
-        let mut left = n;
+        let mut left = usize::try_from(self.rows[p]).unwrap_or(usize::MAX);
         while left > 0 {
             let take = left.min(4096);
             let chunk = &mut buf[..take * RECORD];
@@ -135,22 +131,62 @@ impl Spill {
                 };
                 let mut a = [0u8; 8];
                 a.copy_from_slice(&rec[8..]);
-                let g = rank[u32::from_le_bytes(word(0..4)) as usize];
-                let slot = &mut local[g as usize];
-                if *slot == EMPTY_SLOT {
-                    *slot = global.len() as u32;
-                    global.push(g);
-                }
-                rows.push(Row {
-                    customer: *slot,
-                    day: i32::from_le_bytes(word(4..8)),
-                    amount: f64::from_le_bytes(a),
-                    tag: 0,
-                    link: NO_LINK,
-                });
+                each(
+                    u32::from_le_bytes(word(0..4)),
+                    i32::from_le_bytes(word(4..8)),
+                    f64::from_le_bytes(a),
+                );
             }
             left -= take;
         }
+        Ok(())
+    }
+
+    /// The rows of partition `p`, customers renumbered `0..` locally (in first-seen order) and
+    /// sorted by customer, day and amount; returns them and, per local customer, its rank (its
+    /// index in the sorted keys). A counting sort straight from the file (one pass counts,
+    /// a second places each row), so the partition's rows are held once.
+    fn read(&self, p: usize, rank: &[u32], local: &mut [u32]) -> Result<(Vec<Row>, Vec<u32>)> {
+        let mut global: Vec<u32> = Vec::new();
+        let mut count: Vec<usize> = Vec::new();
+        self.scan(p, |c, _, _| {
+            let g = rank[c as usize];
+            let slot = &mut local[g as usize];
+            if *slot == EMPTY_SLOT {
+                *slot = global.len() as u32;
+                global.push(g);
+                count.push(0);
+            }
+            count[*slot as usize] += 1;
+        })?;
+        // count -> the next free position of each local customer
+        let mut at = 0usize;
+        for c in &mut count {
+            let n = *c;
+            *c = at;
+            at += n;
+        }
+        let blank = Row {
+            customer: 0,
+            day: 0,
+            amount: 0.0,
+            tag: 0,
+            link: NO_LINK,
+        };
+        let mut rows = vec![blank; at];
+        self.scan(p, |c, day, amount| {
+            let l = local[rank[c as usize] as usize];
+            let next = &mut count[l as usize];
+            rows[*next] = Row {
+                customer: l,
+                day,
+                amount,
+                tag: 0,
+                link: NO_LINK,
+            };
+            *next += 1;
+        })?;
+        sort_within_customers(&mut rows);
         Ok((rows, global))
     }
 
@@ -181,7 +217,6 @@ impl Spill {
             for &g in &global {
                 local[g as usize] = EMPTY_SLOT;
             }
-            let rows = sort_rows(rows, global.len());
             let log = Log {
                 keys: Keys::Int(global.iter().map(|&g| i64::from(g)).collect()),
                 rows,
