@@ -1,6 +1,7 @@
 """rfm_summary from Parquet: ltvkit against the equivalent polars pipeline and lifetimes.
 
     python benchmarks/bench_rfm.py /tmp/ltvkit_log_10m.parquet --repeat 3
+    python benchmarks/bench_rfm.py /tmp/log100m --repeat 1 --contenders ltvkit   # a directory
 
 Each contender runs in its own process (so peak RSS is its own), ``--repeat`` times; the
 median wall time and the largest peak RSS are printed. lifetimes runs only if it imports in
@@ -19,7 +20,7 @@ import textwrap
 LTVKIT = """
 import ltvkit
 import pyarrow.dataset
-t = ltvkit.rfm_summary(PATH, amount="amount", period="D")
+t = ltvkit.rfm_summary(PATH, amount="amount", period="D", memory_limit=MEMORY_LIMIT)
 n = t.num_rows
 """
 
@@ -63,6 +64,7 @@ n = len(s)
 RUNNER = """
 import resource, time
 PATH = {path!r}
+MEMORY_LIMIT = {memory_limit!r}
 {setup}
 t0 = time.perf_counter()
 {body}
@@ -72,11 +74,16 @@ print(__import__("json").dumps({{"seconds": dt, "peak_rss": rss, "rows": n}}))
 """
 
 
-def run(python: str, body: str, path: str) -> dict[str, float]:
+def run(python: str, body: str, path: str, memory_limit: str | None) -> dict[str, float]:
     # the imports (the lines before the first blank-free non-import line) are not timed
     lines = textwrap.dedent(body).strip().splitlines()
     k = next(i for i, line in enumerate(lines) if not line.startswith(("import ", "from ")))
-    code = RUNNER.format(path=path, setup="\n".join(lines[:k]), body="\n".join(lines[k:]))
+    code = RUNNER.format(
+        path=path,
+        memory_limit=memory_limit,
+        setup="\n".join(lines[:k]),
+        body="\n".join(lines[k:]),
+    )
     out = subprocess.run([python, "-c", code], capture_output=True, text=True, check=True)
     return json.loads(out.stdout.strip().splitlines()[-1])
 
@@ -86,12 +93,20 @@ def main() -> None:
     parser.add_argument("path")
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--lifetimes-python", default=None)
+    parser.add_argument(
+        "--contenders", default="ltvkit,polars,lifetimes", help="comma-separated subset to run"
+    )
+    parser.add_argument(
+        "--memory-limit", default=None, help="ltvkit's memory_limit (default: its own, 2 GiB)"
+    )
     args = parser.parse_args()
+    wanted = set(args.contenders.split(","))
     contenders = [("ltvkit", sys.executable, LTVKIT), ("polars", sys.executable, POLARS)]
     if args.lifetimes_python:
         contenders.append(("lifetimes", args.lifetimes_python, LIFETIMES))
+    contenders = [c for c in contenders if c[0] in wanted]
     for name, python, body in contenders:
-        runs = [run(python, body, args.path) for _ in range(args.repeat)]
+        runs = [run(python, body, args.path, args.memory_limit) for _ in range(args.repeat)]
         secs = statistics.median(r["seconds"] for r in runs)
         rss = max(r["peak_rss"] for r in runs) / 2**20
         print(f"{name:10s} median {secs:7.2f} s  peak RSS {rss:8.0f} MiB  rows {runs[0]['rows']:,}")

@@ -512,6 +512,8 @@ def rfm_summary(
     observation_end: datetime.date | None,
     future: str,
     refunds: str,
+    memory_limit: int | None = None,
+    rows_hint: int | None = None,
 ) -> tuple[Any, str]: ...
 def calibration_holdout(
     data: Any,

@@ -159,12 +159,69 @@ _PROGRESS_ROWS = 5_000_000
 
 def _open(transactions: Any, columns: list[str], progress: bool | None = None) -> tuple[str, Any]:
     """The kind of the input and an Arrow stream of it, with a progress bar if asked."""
+    kind, stream, _ = _open_counted(transactions, columns, progress)
+    return kind, stream
+
+
+def _open_counted(
+    transactions: Any, columns: list[str], progress: bool | None = None
+) -> tuple[str, Any, int | None]:
+    """:func:`_open` and the number of rows when known without reading the input."""
     kind, stream, total = _open_raw(transactions, columns)
     if progress is None:
         progress = total is not None and total >= _PROGRESS_ROWS and _has_tqdm()
     if progress:
         stream = _with_progress(stream, total)
-    return kind, stream
+    return kind, stream, total
+
+
+# the memory budget of rfm_summary when neither memory_limit= nor LTVKIT_MEMORY_LIMIT is set
+_DEFAULT_MEMORY_LIMIT = 2 * 1024**3
+
+_UNITS = {
+    "": 1,
+    "b": 1,
+    "k": 1024,
+    "kb": 1000,
+    "kib": 1024,
+    "m": 1024**2,
+    "mb": 1000**2,
+    "mib": 1024**2,
+    "g": 1024**3,
+    "gb": 1000**3,
+    "gib": 1024**3,
+}
+
+
+def _memory_limit(value: int | str | None) -> int:
+    """Bytes of a memory budget: an int, or a str like ``"512MiB"``, ``"2GB"``, ``"1g"``; None
+    reads the environment variable ``LTVKIT_MEMORY_LIMIT`` (default 2 GiB)."""
+    name = "memory_limit"
+    if value is None:
+        env = os.environ.get("LTVKIT_MEMORY_LIMIT")
+        if env is None or not env.strip():
+            return _DEFAULT_MEMORY_LIMIT
+        value, name = env, "LTVKIT_MEMORY_LIMIT"
+    if isinstance(value, bool):
+        value = str(value)
+    if isinstance(value, int):
+        number = float(value)
+        unit = ""
+    else:
+        text = str(value).strip().lower().replace(" ", "")
+        digits = text.rstrip("abcdefghijklmnopqrstuvwxyz")
+        unit = text[len(digits) :]
+        try:
+            number = float(digits)
+        except ValueError:
+            number = float("nan")
+    if unit not in _UNITS or not number >= 1:  # also a NaN
+        msg = (
+            f"{name} is {value!r}: pass a positive number of bytes, or a size such as "
+            f'"512MiB" or "2GB"'
+        )
+        raise InvalidInputError(msg)
+    return int(number * _UNITS[unit])
 
 
 def _has_tqdm() -> bool:
@@ -263,6 +320,7 @@ def rfm_summary(
     future: str = "raise",
     refunds: str = "net",
     progress: bool | None = None,
+    memory_limit: int | str | None = None,
 ) -> Any:
     """Frequency, recency, T and monetary value per customer (lifetimes' conventions).
 
@@ -295,6 +353,14 @@ def rfm_summary(
         Show a tqdm progress bar while the log is read (``pip install "ltvkit[progress]"``).
         None (the default) shows one when the input is known to have at least 5 million rows
         (a Parquet path or dataset, a table or a DataFrame) and tqdm is installed.
+    memory_limit : int or str, optional
+        The memory budget for the rows being summarised, in bytes or as a size (``"512MiB"``,
+        ``"2GB"``); default: the environment variable ``LTVKIT_MEMORY_LIMIT``, else 2 GiB. A
+        log whose rows need more (about 64 bytes a row, so 33 million rows for 2 GiB) is
+        partitioned by customer into temporary files under ``$TMPDIR`` (16 bytes a row)
+        while it is read, and summarised one partition at a time: the result is the same, and
+        the memory stays bounded for a Parquet directory larger than memory. The result table
+        itself (about 40 bytes a customer) is not part of the budget.
 
     Returns
     -------
@@ -332,9 +398,10 @@ def rfm_summary(
     [2.0, 30.4286, 38.8571, 22.345]
     """
     end = _to_date(observation_end, "observation_end")
-    kind, stream = _open(transactions, _columns(customer_id, date, amount), progress)
+    budget = _memory_limit(memory_limit)
+    kind, stream, total = _open_counted(transactions, _columns(customer_id, date, amount), progress)
     table, report = _core.rfm_summary(
-        stream, customer_id, date, amount, period, end, future, refunds
+        stream, customer_id, date, amount, period, end, future, refunds, budget, total
     )
     meta = _meta(
         "rfm_summary",

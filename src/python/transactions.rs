@@ -71,7 +71,7 @@ where
 }
 
 #[pyfunction]
-#[pyo3(signature = (data, customer_id, date, amount, period, observation_end, future, refunds))]
+#[pyo3(signature = (data, customer_id, date, amount, period, observation_end, future, refunds, memory_limit=None, rows_hint=None))]
 #[allow(clippy::too_many_arguments)]
 fn rfm_summary(
     py: Python<'_>,
@@ -83,6 +83,8 @@ fn rfm_summary(
     observation_end: Option<NaiveDate>,
     future: &str,
     refunds: &str,
+    memory_limit: Option<u64>,
+    rows_hint: Option<u64>,
 ) -> PyResult<(PyTable, String)> {
     let opts = py_result(options(
         customer_id.clone(),
@@ -98,14 +100,26 @@ fn rfm_summary(
     // lifetimes keeps the whole period of observation_end (it compares period starts)
     let mut opts = opts;
     opts.policy.observation_end = end.map(|e| opts.unit.period_last_day(e));
-    run(py, data, opts, move |log, unit| {
-        let (s, report) = summary::rfm_summary(log, unit, end)?;
-        Ok((
-            s.to_record_batch(&customer_id)?,
-            report,
-            serde_json::Value::Null,
-        ))
-    })
+    let reader = data.into_reader()?;
+    let result = py.detach(move || {
+        let schema = reader.schema();
+        let (s, report) = tx::rfm_summary_of_stream(
+            &schema,
+            reader,
+            opts.columns,
+            opts.policy,
+            opts.unit,
+            end,
+            memory_limit,
+            rows_hint,
+        )?;
+        Ok::<_, crate::error::Error>((s.into_record_batch(&customer_id)?, report))
+    });
+    let (batch, report) = py_result(result)?;
+    let schema = batch.schema();
+    let json =
+        serde_json::json!({ "report": report, "summary": serde_json::Value::Null }).to_string();
+    Ok((PyTable::try_new(vec![batch], schema)?, json))
 }
 
 #[pyfunction]

@@ -180,7 +180,7 @@ struct IntKeys {
     values: Vec<i64>,
 }
 
-const EMPTY_SLOT: u32 = u32::MAX;
+pub(super) const EMPTY_SLOT: u32 = u32::MAX;
 
 impl IntKeys {
     fn intern_all(&mut self, ints: &[i64], rows_before: usize, out: &mut Vec<u32>) {
@@ -268,7 +268,16 @@ pub struct Ingest {
     links: Interner,
     rows: Vec<Row>,
     report: Report,
+    /// Spill the kept rows to partition files once this many are held (`usize::MAX`: never).
+    spill_at: usize,
+    /// The expected number of input rows (from Parquet footers), to size the partitions.
+    rows_hint: Option<u64>,
+    spill: Option<super::spill::Spill>,
 }
+
+/// Bytes of memory per kept row on the in-memory path: the 24-byte row, its copy during the
+/// counting sort and the slack of a growing vector.
+pub(super) const BYTES_PER_ROW: u64 = 64;
 
 impl Ingest {
     pub fn new(columns: LogColumns, policy: Policy) -> Self {
@@ -281,6 +290,23 @@ impl Ingest {
             links: Interner::default(),
             rows: Vec::new(),
             report: Report::default(),
+            spill_at: usize::MAX,
+            rows_hint: None,
+            spill: None,
+        }
+    }
+
+    /// Bounds the memory of the kept rows to about `bytes` (the [`summary::rfm_summary`] path
+    /// of [`Ingest::rfm_summary`] only): past `bytes / 64` rows they are partitioned by
+    /// customer into temporary files (under `std::env::temp_dir()`, i.e. `$TMPDIR`), each
+    /// summarised on its own. `rows_hint`, the expected number of input rows, sizes the
+    /// partitions. Without a tag or link column only; ignored otherwise.
+    ///
+    /// [`summary::rfm_summary`]: super::summary::rfm_summary
+    pub fn memory_limit(&mut self, bytes: u64, rows_hint: Option<u64>) {
+        if self.columns.tag.is_none() && self.columns.link.is_none() {
+            self.spill_at = usize::try_from((bytes / BYTES_PER_ROW).max(16)).unwrap_or(usize::MAX);
+            self.rows_hint = rows_hint;
         }
     }
 
@@ -436,7 +462,51 @@ impl Ingest {
             });
         }
         self.report.rows_read += n as u64;
+        if self.rows.len() >= self.spill_at {
+            self.spill_rows()?;
+        }
         Ok(())
+    }
+
+    /// Moves the held rows to the partition files (opening them the first time).
+    fn spill_rows(&mut self) -> Result<()> {
+        if self.spill.is_none() {
+            let partitions =
+                super::spill::partition_count(self.spill_at, self.rows_hint, self.report.rows_read);
+            self.spill = Some(super::spill::Spill::create(partitions)?);
+        }
+        if let Some(spill) = self.spill.as_mut() {
+            spill.write(&self.rows)?;
+        }
+        self.rows.clear();
+        Ok(())
+    }
+
+    /// The RFM summary of everything pushed ([`super::summary::rfm_summary`]), in memory or,
+    /// once the rows were spilled, one partition at a time (the same result: each customer
+    /// lives in one partition, and its rows are summarised in the same order).
+    ///
+    /// # Errors
+    /// As [`super::summary::rfm_summary`]; an I/O failure of the spill files is an
+    /// [`Error::InvalidColumn`] naming `"(spill)"`.
+    pub fn rfm_summary(
+        mut self,
+        unit: super::TimeUnit,
+        observation_end: Option<i32>,
+    ) -> Result<(super::summary::Summary, Report)> {
+        if self.spill.is_none() {
+            return super::summary::rfm_summary(&self.finish(), unit, observation_end);
+        }
+        self.spill_rows()?;
+        let Some(spill) = self.spill.take() else {
+            return Err(Error::InvalidColumn {
+                column: "(spill)".to_owned(),
+                problem: "the spill files are missing (a bug)".to_owned(),
+            });
+        };
+        let (keys, rank) = ranked_keys(self.keys);
+        let has_amount = self.columns.amount.is_some();
+        spill.rfm_summary(keys, rank, has_amount, self.report, unit, observation_end)
     }
 
     fn intern_keys(&mut self, array: &ArrayRef, offset: usize) -> Result<Vec<u32>> {
@@ -508,31 +578,7 @@ impl Ingest {
     /// The validated log, customers renumbered in key order, rows sorted by customer, day and
     /// amount.
     pub fn finish(self) -> Log {
-        let (keys, rank): (Keys, Vec<u32>) = match self.keys {
-            KeyMap::Unset => (Keys::Int(Vec::new()), Vec::new()),
-            KeyMap::Int(k) => match k.dense {
-                // the direct table is already in key order: no sort needed
-                Some((base, table)) => {
-                    let mut rank = vec![0u32; k.values.len()];
-                    let mut sorted = Vec::with_capacity(k.values.len());
-                    for (offset, &slot) in table.iter().enumerate() {
-                        if slot != EMPTY_SLOT {
-                            rank[slot as usize] = sorted.len() as u32;
-                            sorted.push(base + offset as i64);
-                        }
-                    }
-                    (Keys::Int(sorted), rank)
-                }
-                None => {
-                    let (sorted, rank) = rank_by(&k.values, |a, b| a.cmp(b));
-                    (Keys::Int(sorted), rank)
-                }
-            },
-            KeyMap::Str(_, values) => {
-                let (sorted, rank) = rank_by(&values, |a, b| a.as_bytes().cmp(b.as_bytes()));
-                (Keys::Str(sorted), rank)
-            }
-        };
+        let (keys, rank) = ranked_keys(self.keys);
         let mut rows = self.rows;
         for r in &mut rows {
             r.customer = rank[r.customer as usize];
@@ -553,6 +599,35 @@ impl Ingest {
     }
 }
 
+/// The keys in ascending order and, for each first-seen index, its rank.
+fn ranked_keys(keys: KeyMap) -> (Keys, Vec<u32>) {
+    match keys {
+        KeyMap::Unset => (Keys::Int(Vec::new()), Vec::new()),
+        KeyMap::Int(k) => match k.dense {
+            // the direct table is already in key order: no sort needed
+            Some((base, table)) => {
+                let mut rank = vec![0u32; k.values.len()];
+                let mut sorted = Vec::with_capacity(k.values.len());
+                for (offset, &slot) in table.iter().enumerate() {
+                    if slot != EMPTY_SLOT {
+                        rank[slot as usize] = sorted.len() as u32;
+                        sorted.push(base + offset as i64);
+                    }
+                }
+                (Keys::Int(sorted), rank)
+            }
+            None => {
+                let (sorted, rank) = rank_by(&k.values, |a, b| a.cmp(b));
+                (Keys::Int(sorted), rank)
+            }
+        },
+        KeyMap::Str(_, values) => {
+            let (sorted, rank) = rank_by(&values, |a, b| a.as_bytes().cmp(b.as_bytes()));
+            (Keys::Str(sorted), rank)
+        }
+    }
+}
+
 /// Sorts rows by customer, day and amount.
 ///
 /// The customers are `0..customers`, so the rows are first distributed to their customer in
@@ -560,7 +635,7 @@ impl Ingest {
 /// are independent, so the memory system overlaps them; an in-place permutation was measured
 /// twice as slow, every swap waiting on a cache miss); then each customer's few rows are sorted
 /// by day and amount, on both cores.
-fn sort_rows(rows: Vec<Row>, customers: usize) -> Vec<Row> {
+pub(super) fn sort_rows(rows: Vec<Row>, customers: usize) -> Vec<Row> {
     let mut next = vec![0usize; customers + 1];
     for r in &rows {
         next[r.customer as usize + 1] += 1;
@@ -584,7 +659,13 @@ fn sort_rows(rows: Vec<Row>, customers: usize) -> Vec<Row> {
     drop(rows);
     drop(next);
     let mut rows = out;
-    // each customer's rows by day, then amount; both cores, split at a customer boundary
+    sort_within_customers(&mut rows);
+    rows
+}
+
+/// Sorts each customer's rows (rows already grouped by customer) by day, then amount; both
+/// cores, split at a customer boundary.
+pub(super) fn sort_within_customers(rows: &mut [Row]) {
     let by_day = |a: &Row, b: &Row| a.day.cmp(&b.day).then(a.amount.total_cmp(&b.amount));
     let sort_blocks = |part: &mut [Row]| {
         let mut i = 0;
@@ -615,7 +696,6 @@ fn sort_rows(rows: Vec<Row>, customers: usize) -> Vec<Row> {
         sort_blocks(left);
         sort_blocks(right);
     }
-    rows
 }
 
 /// Sorts `values`; returns them sorted and, for each original index, its rank.

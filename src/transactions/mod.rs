@@ -13,6 +13,7 @@
 
 pub mod cohorts;
 pub mod ingest;
+mod spill;
 pub mod subscriptions;
 pub mod summary;
 pub mod unit;
@@ -147,6 +148,44 @@ where
         ingest.push(&batch)?;
     }
     Ok(ingest.finish())
+}
+
+/// The RFM summary ([`summary::rfm_summary`]) of a whole stream of record batches, in bounded
+/// memory: with `memory_limit` (bytes) the kept rows beyond about `memory_limit / 64` are
+/// partitioned by customer into temporary files and summarised one partition at a time
+/// (`rows_hint`, the expected number of rows, sizes the partitions). The result is the same as
+/// [`read_log`] followed by [`summary::rfm_summary`].
+///
+/// # Errors
+/// As [`read_log`] and [`summary::rfm_summary`]; an I/O failure of the temporary files is an
+/// [`Error::InvalidColumn`] naming `"(spill)"`.
+#[allow(clippy::too_many_arguments)]
+pub fn rfm_summary_of_stream<I>(
+    schema: &arrow_schema::SchemaRef,
+    batches: I,
+    columns: LogColumns,
+    policy: Policy,
+    unit: TimeUnit,
+    observation_end: Option<i32>,
+    memory_limit: Option<u64>,
+    rows_hint: Option<u64>,
+) -> Result<(summary::Summary, Report)>
+where
+    I: IntoIterator<Item = std::result::Result<arrow_array::RecordBatch, arrow_schema::ArrowError>>,
+{
+    let mut ingest = Ingest::new(columns, policy);
+    if let Some(bytes) = memory_limit {
+        ingest.memory_limit(bytes, rows_hint);
+    }
+    ingest.schema(schema)?;
+    for batch in batches {
+        let batch = batch.map_err(|e| Error::InvalidColumn {
+            column: "(input)".to_owned(),
+            problem: format!("reading the input failed: {e}"),
+        })?;
+        ingest.push(&batch)?;
+    }
+    ingest.rfm_summary(unit, observation_end)
 }
 
 /// The customer keys as an Arrow column (Int64, or Utf8 / LargeUtf8 for text ids).

@@ -326,6 +326,30 @@ impl Summary {
             .and_then(super::record_batch)
     }
 
+    /// As [`Summary::to_record_batch`], moving the columns into Arrow without a copy.
+    ///
+    /// # Errors
+    /// As [`Summary::to_record_batch`].
+    pub fn into_record_batch(self, customer_column: &str) -> Result<arrow_array::RecordBatch> {
+        use arrow_array::{ArrayRef, Float64Array, Int64Array};
+        use std::sync::Arc;
+        let keys: ArrayRef = match self.keys {
+            Keys::Int(v) => Arc::new(Int64Array::from(v)),
+            keys => super::keys_array(&keys),
+        };
+        let f64s = |v: Vec<f64>| -> ArrayRef { Arc::new(Float64Array::from(v)) };
+        let mut cols = vec![
+            (customer_column.to_owned(), keys),
+            ("frequency".to_owned(), f64s(self.frequency)),
+            ("recency".to_owned(), f64s(self.recency)),
+            ("T".to_owned(), f64s(self.t)),
+        ];
+        if let Some(m) = self.monetary_value {
+            cols.push(("monetary_value".to_owned(), f64s(m)));
+        }
+        super::record_batch(cols)
+    }
+
     fn columns(
         &self,
         customer_column: &str,
