@@ -129,3 +129,11 @@ def test_zero_spend_channel_has_no_ratio():
 def test_bad_tables(rows, match):
     with pytest.raises(InvalidInputError, match=match):
         ltvkit.channel_economics(rows)
+
+
+def test_channel_columns_are_the_keys_channel_economics_returns_in_order():
+    # the Excel functions and the workbook lay out their channel tables by CHANNEL_COLUMNS
+    rows = ltvkit.channel_economics(
+        [{"channel": "email", "spend": 2_000, "new_customers": 40, "ltv": 500}]
+    )
+    assert tuple(rows[0]) == ltvkit.economics.CHANNEL_COLUMNS

@@ -499,6 +499,22 @@ _CHANNEL_INPUTS = (
 )
 
 
+# The columns of channel_economics' result, in order (the Excel functions and the workbook
+# lay their tables out in this order).
+CHANNEL_COLUMNS = (
+    "channel",
+    "spend",
+    "new_customers",
+    "cac",
+    "ltv",
+    "ltv_cac",
+    "payback_periods",
+    "profit_per_customer",
+    "total_profit",
+    "loses_money",
+)
+
+
 def channel_economics(table: Any) -> Any:
     """Economics of each acquisition channel, and which ones lose money.
 

@@ -681,18 +681,6 @@ def customer_base(
 # ---------------------------------------------------------------------------------------------
 # Tables
 
-_CHANNEL_OUT = (
-    "channel",
-    "spend",
-    "new_customers",
-    "cac",
-    "ltv",
-    "ltv_cac",
-    "payback_periods",
-    "profit_per_customer",
-    "total_profit",
-    "loses_money",
-)
 _CHANNEL_NUMBERS = (
     "spend",
     "new_customers",
@@ -726,8 +714,9 @@ def channel_economics(table: Cell) -> Any:
                 for i, v in enumerate(columns[key])
             ]
     rows = economics.channel_economics(columns)
-    return [list(_CHANNEL_OUT)] + [
-        [_cell_out(rows[k][i]) for k in _CHANNEL_OUT] for i in range(len(rows["channel"]))
+    return [list(economics.CHANNEL_COLUMNS)] + [
+        [_cell_out(rows[k][i]) for k in economics.CHANNEL_COLUMNS]
+        for i in range(len(rows["channel"]))
     ]
 
 

@@ -548,18 +548,7 @@ def _cohorts_sheet(
 
 def _channels_sheet(ws: Any, fmt: _Formats, rows: list[dict[str, Any]]) -> None:
     table = economics.channel_economics(rows)
-    names = [
-        "channel",
-        "spend",
-        "new_customers",
-        "cac",
-        "ltv",
-        "ltv_cac",
-        "payback_periods",
-        "profit_per_customer",
-        "total_profit",
-        "loses_money",
-    ]
+    names = economics.CHANNEL_COLUMNS
     ws.write(
         0,
         0,
