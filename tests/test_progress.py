@@ -36,6 +36,12 @@ def fake_tqdm(monkeypatch: pytest.MonkeyPatch) -> _Bars:
         def update(self, n: int) -> None:
             self.record["updates"].append(n)
 
+        def reset(self, total: int | None = None) -> None:
+            # what tqdm's reset does: back to 0 rows, a new total
+            self.record["updates"] = []
+            self.record["total"] = total
+            self.record["resets"] = self.record.get("resets", 0) + 1
+
         def __enter__(self) -> FakeBar:
             return self
 
@@ -101,6 +107,21 @@ def test_progress_none_shows_a_bar_on_large_parquet_reads(
     # the total comes from the Parquet footers: 2 files x 12 rows
     assert fake_tqdm.bars[0]["total"] == 24
     assert sum(fake_tqdm.bars[0]["updates"]) == 24
+    # b.parquet starts again in January: not in date order, so the one-pass read stopped
+    # there and the bar started again for the sorted read of the whole input
+    assert fake_tqdm.bars[0]["resets"] == 1
+    assert result.num_rows == 2
+
+
+def test_a_date_ordered_log_is_read_once(
+    fake_tqdm: _Bars, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(transactions, "_PROGRESS_ROWS", 10)
+    pq.write_table(_log(), tmp_path / "log.parquet")
+    result = ltvkit.rfm_summary(tmp_path / "log.parquet", amount="amount")
+    assert len(fake_tqdm.bars) == 1
+    assert "resets" not in fake_tqdm.bars[0]
+    assert fake_tqdm.bars[0]["updates"] == [12]
     assert result.num_rows == 2
 
 

@@ -35,6 +35,7 @@ __all__ = [
     "purchase_frequency",
     "retention_rate",
     "rfm_summary",
+    "rfm_summary_one_pass",
     "simple_ltv",
     "subscription_ltv",
     "subscription_metrics",
@@ -515,6 +516,18 @@ def rfm_summary(
     memory_limit: int | None = None,
     rows_hint: int | None = None,
 ) -> tuple[Any, str]: ...
+def rfm_summary_one_pass(
+    data: Any,
+    customer_id: str,
+    date: str,
+    amount: str | None,
+    period: str,
+    observation_end: datetime.date | None,
+    future: str,
+    refunds: str,
+    memory_limit: int | None = None,
+    rows_hint: int | None = None,
+) -> tuple[Any, str] | None: ...
 def calibration_holdout(
     data: Any,
     customer_id: str,

@@ -46,6 +46,7 @@ import datetime as _dt
 import importlib
 import json
 import os
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -157,6 +158,31 @@ def _open_raw(transactions: Any, columns: list[str]) -> tuple[str, Any, int | No
 _PROGRESS_ROWS = 5_000_000
 
 
+def _reopener(transactions: Any, columns: list[str], stream: Any) -> Any:
+    """A function giving a fresh Arrow stream of ``transactions`` (whose first stream, from
+    :func:`_open_raw`, is ``stream``), or None when the input can be read only once (a
+    RecordBatchReader, a generic ``__arrow_c_stream__`` object)."""
+    if isinstance(transactions, (str, os.PathLike)):
+        return lambda: _open_path(Path(transactions), columns)[0]
+    module = type(transactions).__module__.split(".", 1)[0]
+    name = type(transactions).__name__
+    if (module, name) in _REREADABLE:
+        # the converted or selected frame: each reader of it starts from the first row
+        return lambda: stream
+    if module == "pyarrow" and hasattr(transactions, "scanner"):  # a pyarrow.dataset.Dataset
+        return lambda: transactions.scanner(columns=columns).to_reader()
+    return None
+
+
+_REREADABLE = {
+    ("pandas", "DataFrame"),
+    ("polars", "DataFrame"),
+    ("polars", "LazyFrame"),
+    ("pyarrow", "Table"),
+    ("pyarrow", "RecordBatch"),
+}
+
+
 def _open(transactions: Any, columns: list[str], progress: bool | None = None) -> tuple[str, Any]:
     """The kind of the input and an Arrow stream of it, with a progress bar if asked."""
     kind, stream, _ = _open_counted(transactions, columns, progress)
@@ -243,6 +269,19 @@ def _with_progress(stream: Any, total: int | None) -> Any:
             for batch in reader:
                 bar.update(batch.num_rows)
                 yield batch
+
+    return pa.RecordBatchReader.from_batches(reader.schema, batches())
+
+
+def _through_bar(stream: Any, bar: Any) -> Any:
+    """``stream`` as a pyarrow RecordBatchReader that advances the tqdm ``bar``."""
+    pa = import_optional("pyarrow", extra="arrow")
+    reader = pa.RecordBatchReader.from_stream(stream)
+
+    def batches() -> Any:
+        for batch in reader:
+            bar.update(batch.num_rows)
+            yield batch
 
     return pa.RecordBatchReader.from_batches(reader.schema, batches())
 
@@ -399,10 +438,28 @@ def rfm_summary(
     """
     end = _to_date(observation_end, "observation_end")
     budget = _memory_limit(memory_limit)
-    kind, stream, total = _open_counted(transactions, _columns(customer_id, date, amount), progress)
-    table, report = _core.rfm_summary(
-        stream, customer_id, date, amount, period, end, future, refunds, budget, total
-    )
+    columns = _columns(customer_id, date, amount)
+    kind, stream, total = _open_raw(transactions, columns)
+    if progress is None:
+        progress = total is not None and total >= _PROGRESS_ROWS and _has_tqdm()
+    reopen = _reopener(transactions, columns, stream)
+    args = (customer_id, date, amount, period, end, future, refunds, budget, total)
+    bar = import_optional("tqdm", extra="progress").tqdm if progress else None
+    with (
+        bar(total=total, unit="rows", unit_scale=True, desc="ltvkit") if bar else nullcontext() as b
+    ):
+        out = None
+        if reopen is not None:
+            # one pass without sorting when each customer's rows come in date order (a log
+            # written as the orders happened); None as soon as a row shows otherwise
+            out = _core.rfm_summary_one_pass(_through_bar(stream, b) if b else stream, *args)
+            if out is None:
+                stream = reopen()
+                if b:
+                    b.reset(total=total)  # the sorted path reads the input from the start
+        if out is None:
+            out = _core.rfm_summary(_through_bar(stream, b) if b else stream, *args)
+    table, report = out
     meta = _meta(
         "rfm_summary",
         report,

@@ -70,6 +70,40 @@ where
     Ok((PyTable::try_new(vec![batch], schema)?, json))
 }
 
+/// `rfm_summary`'s options, `observation_end` moved to the last day of its period (lifetimes
+/// keeps the whole period of observation_end: it compares period starts); the given day.
+#[allow(clippy::too_many_arguments)]
+fn rfm_options(
+    customer_id: String,
+    date: String,
+    amount: Option<String>,
+    period: &str,
+    observation_end: Option<NaiveDate>,
+    future: &str,
+    refunds: &str,
+) -> PyResult<(Options, Option<i32>)> {
+    let mut opts = py_result(options(
+        customer_id,
+        date,
+        amount,
+        None,
+        period,
+        observation_end,
+        future,
+        refunds,
+    ))?;
+    let end = opts.policy.observation_end;
+    opts.policy.observation_end = end.map(|e| opts.unit.period_last_day(e));
+    Ok((opts, end))
+}
+
+fn summary_out(batch: RecordBatch, report: Report) -> PyResult<(PyTable, String)> {
+    let schema = batch.schema();
+    let json =
+        serde_json::json!({ "report": report, "summary": serde_json::Value::Null }).to_string();
+    Ok((PyTable::try_new(vec![batch], schema)?, json))
+}
+
 #[pyfunction]
 #[pyo3(signature = (data, customer_id, date, amount, period, observation_end, future, refunds, memory_limit=None, rows_hint=None))]
 #[allow(clippy::too_many_arguments)]
@@ -86,20 +120,15 @@ fn rfm_summary(
     memory_limit: Option<u64>,
     rows_hint: Option<u64>,
 ) -> PyResult<(PyTable, String)> {
-    let opts = py_result(options(
+    let (opts, end) = rfm_options(
         customer_id.clone(),
         date,
         amount,
-        None,
         period,
         observation_end,
         future,
         refunds,
-    ))?;
-    let end = opts.policy.observation_end;
-    // lifetimes keeps the whole period of observation_end (it compares period starts)
-    let mut opts = opts;
-    opts.policy.observation_end = end.map(|e| opts.unit.period_last_day(e));
+    )?;
     let reader = data.into_reader()?;
     let result = py.detach(move || {
         let schema = reader.schema();
@@ -116,10 +145,61 @@ fn rfm_summary(
         Ok::<_, crate::error::Error>((s.into_record_batch(&customer_id)?, report))
     });
     let (batch, report) = py_result(result)?;
-    let schema = batch.schema();
-    let json =
-        serde_json::json!({ "report": report, "summary": serde_json::Value::Null }).to_string();
-    Ok((PyTable::try_new(vec![batch], schema)?, json))
+    summary_out(batch, report)
+}
+
+/// `rfm_summary` in one pass (`crate::transactions::stream`); None when the rows of some
+/// customer are not in date order (or its state would exceed `memory_limit`): then call
+/// `rfm_summary` on the whole input again.
+#[pyfunction]
+#[pyo3(signature = (data, customer_id, date, amount, period, observation_end, future, refunds, memory_limit=None, rows_hint=None))]
+#[allow(clippy::too_many_arguments)]
+fn rfm_summary_one_pass(
+    py: Python<'_>,
+    data: PyRecordBatchReader,
+    customer_id: String,
+    date: String,
+    amount: Option<String>,
+    period: &str,
+    observation_end: Option<NaiveDate>,
+    future: &str,
+    refunds: &str,
+    memory_limit: Option<u64>,
+    rows_hint: Option<u64>,
+) -> PyResult<Option<(PyTable, String)>> {
+    let (opts, end) = rfm_options(
+        customer_id.clone(),
+        date,
+        amount,
+        period,
+        observation_end,
+        future,
+        refunds,
+    )?;
+    let reader = data.into_reader()?;
+    let result = py.detach(move || {
+        let schema = reader.schema();
+        let outcome = tx::rfm_summary_one_pass(
+            &schema,
+            reader,
+            opts.columns,
+            opts.policy,
+            opts.unit,
+            end,
+            memory_limit,
+            rows_hint,
+        )?;
+        match outcome {
+            tx::stream::OnePass::Done(s, report) => {
+                Ok::<_, crate::error::Error>(Some((s.into_record_batch(&customer_id)?, report)))
+            }
+            tx::stream::OnePass::Fallback(_) => Ok(None),
+        }
+    });
+    match py_result(result)? {
+        Some((batch, report)) => summary_out(batch, report).map(Some),
+        None => Ok(None),
+    }
 }
 
 #[pyfunction]
@@ -304,6 +384,7 @@ fn value_breakdown(
 
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(rfm_summary, m)?)?;
+    m.add_function(wrap_pyfunction!(rfm_summary_one_pass, m)?)?;
     m.add_function(wrap_pyfunction!(calibration_holdout, m)?)?;
     m.add_function(wrap_pyfunction!(cohort_table, m)?)?;
     m.add_function(wrap_pyfunction!(historical_ltv_of_log, m)?)?;

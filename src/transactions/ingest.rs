@@ -381,6 +381,24 @@ impl Ingest {
     /// # Errors
     /// See [`Ingest`].
     pub fn push(&mut self, batch: &RecordBatch) -> Result<()> {
+        let mut rows = std::mem::take(&mut self.rows);
+        rows.reserve(batch.num_rows());
+        let visited = self.visit(batch, |row| rows.push(row));
+        self.rows = rows;
+        visited?;
+        if self.rows.len() >= self.spill_at {
+            self.spill_rows()?;
+        }
+        Ok(())
+    }
+
+    /// Validates one batch and hands each kept row to `sink`, in input order (the policies
+    /// applied and counted as in [`Ingest::push`], which keeps the rows); the customer indices
+    /// are in first-seen order ([`Ingest::customer_count`] of them so far).
+    ///
+    /// # Errors
+    /// See [`Ingest`]; rows before the offending one have been handed to `sink`.
+    pub fn visit(&mut self, batch: &RecordBatch, mut sink: impl FnMut(Row)) -> Result<()> {
         if self.idx.is_none() {
             self.schema(&batch.schema())?;
         }
@@ -407,7 +425,6 @@ impl Ingest {
             }
             _ => None,
         };
-        self.rows.reserve(n);
         for i in 0..n {
             let day = days[i];
             let amount = amounts.as_ref().map_or(0.0, |a| a[i]);
@@ -453,7 +470,7 @@ impl Ingest {
                     }
                 }
             }
-            self.rows.push(Row {
+            sink(Row {
                 customer: customers[i],
                 day,
                 amount,
@@ -462,9 +479,6 @@ impl Ingest {
             });
         }
         self.report.rows_read += n as u64;
-        if self.rows.len() >= self.spill_at {
-            self.spill_rows()?;
-        }
         Ok(())
     }
 
@@ -507,6 +521,23 @@ impl Ingest {
         let (keys, rank) = ranked_keys(self.keys);
         let has_amount = self.columns.amount.is_some();
         spill.rfm_summary(keys, rank, has_amount, self.report, unit, observation_end)
+    }
+
+    /// The number of distinct customers seen so far (the customer indices are `0..` this).
+    pub fn customer_count(&self) -> usize {
+        match &self.keys {
+            KeyMap::Unset => 0,
+            KeyMap::Int(k) => k.values.len(),
+            KeyMap::Str(_, v) => v.len(),
+        }
+    }
+
+    /// The keys in ascending order, for each first-seen customer index its rank among them,
+    /// the report so far and whether the log has amounts (for consumers of [`Ingest::visit`]).
+    pub(super) fn into_ranked_keys(self) -> (Keys, Vec<u32>, Report, bool) {
+        let has_amount = self.columns.amount.is_some();
+        let (keys, rank) = ranked_keys(self.keys);
+        (keys, rank, self.report, has_amount)
     }
 
     fn intern_keys(&mut self, array: &ArrayRef, offset: usize) -> Result<Vec<u32>> {

@@ -14,8 +14,11 @@
 pub mod cohorts;
 pub mod ingest;
 mod spill;
+pub mod stream;
 pub mod subscriptions;
 pub mod summary;
+#[cfg(test)]
+mod testing;
 pub mod unit;
 pub mod value;
 
@@ -186,6 +189,44 @@ where
         ingest.push(&batch)?;
     }
     ingest.rfm_summary(unit, observation_end)
+}
+
+/// The RFM summary of a stream in one pass ([`stream`]), when each customer's rows come in
+/// date order; otherwise (or when the state of the customers would exceed `memory_limit`)
+/// [`stream::OnePass::Fallback`], after reading only up to the batch where that showed: run
+/// [`rfm_summary_of_stream`] on the whole input again. When it is done, the result equals
+/// [`rfm_summary_of_stream`]'s.
+///
+/// # Errors
+/// As [`rfm_summary_of_stream`], for the rows read.
+#[allow(clippy::too_many_arguments)]
+pub fn rfm_summary_one_pass<I>(
+    schema: &arrow_schema::SchemaRef,
+    batches: I,
+    columns: LogColumns,
+    policy: Policy,
+    unit: TimeUnit,
+    observation_end: Option<i32>,
+    memory_limit: Option<u64>,
+    rows_hint: Option<u64>,
+) -> Result<stream::OnePass>
+where
+    I: IntoIterator<Item = std::result::Result<arrow_array::RecordBatch, arrow_schema::ArrowError>>,
+{
+    let mut ingest = Ingest::new(columns, policy);
+    ingest.schema(schema)?;
+    let mut pass = stream::OnePassSummary::new(ingest, unit, memory_limit, rows_hint);
+    for batch in batches {
+        let batch = batch.map_err(|e| Error::InvalidColumn {
+            column: "(input)".to_owned(),
+            problem: format!("reading the input failed: {e}"),
+        })?;
+        pass.push(&batch)?;
+        if pass.stopped().is_some() {
+            break;
+        }
+    }
+    pass.finish(observation_end)
 }
 
 /// The customer keys as an Arrow column (Int64, or Utf8 / LargeUtf8 for text ids).

@@ -289,60 +289,12 @@ impl Spill {
 
 #[cfg(test)]
 mod tests {
-    use super::super::{rfm_summary_of_stream, LogColumns, Policy, Refunds, TimeUnit};
+    use super::super::testing::{columns, random_batches};
+    use super::super::{rfm_summary_of_stream, Policy, Refunds, TimeUnit};
     use crate::error::Error;
-    use arrow_array::{ArrayRef, Date32Array, Float64Array, Int64Array, RecordBatch, StringArray};
+    use arrow_array::{ArrayRef, Float64Array, RecordBatch};
     use arrow_schema::ArrowError;
     use std::sync::Arc;
-
-    fn columns() -> LogColumns {
-        LogColumns {
-            customer_id: "customer_id".into(),
-            date: "date".into(),
-            amount: Some("amount".into()),
-            tag: None,
-            link: None,
-        }
-    }
-
-    /// `batches` batches of `per` pseudo-random rows (skewed customers, refunds included).
-    fn random_batches(seed: u64, batches: usize, per: usize, text: bool) -> Vec<RecordBatch> {
-        let mut x = seed | 1;
-        let mut next = move || {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            x
-        };
-        (0..batches)
-            .map(|_| {
-                let mut ids = Vec::new();
-                let mut days = Vec::new();
-                let mut amounts = Vec::new();
-                for _ in 0..per {
-                    let r = next();
-                    // a few heavy customers and a long tail
-                    let c = if r % 5 == 0 { r % 7 } else { r % 3_000 } as i64;
-                    ids.push(c * 37 - 5_000);
-                    days.push(18_000 + (next() % 400) as i32);
-                    amounts.push((next() % 2_000) as f64 / 100.0 - 2.0);
-                }
-                let id: ArrayRef = if text {
-                    Arc::new(StringArray::from_iter_values(
-                        ids.iter().map(|i| format!("c{i}")),
-                    ))
-                } else {
-                    Arc::new(Int64Array::from(ids))
-                };
-                RecordBatch::try_from_iter(vec![
-                    ("customer_id", id),
-                    ("date", Arc::new(Date32Array::from(days)) as ArrayRef),
-                    ("amount", Arc::new(Float64Array::from(amounts)) as ArrayRef),
-                ])
-                .unwrap_or_else(|e| panic!("{e}"))
-            })
-            .collect()
-    }
 
     fn run(
         batches: &[RecordBatch],

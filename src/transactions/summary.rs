@@ -8,13 +8,13 @@ use crate::error::{Error, Result};
 /// A compensated (Kahan) running sum, in the very form pandas' `groupby().sum()` and
 /// `groupby().mean()` use (pandas >= 1.3, `_libs/groupby.pyx`), so that sums match to the bit.
 #[derive(Debug, Clone, Copy, Default)]
-struct Kahan {
-    sum: f64,
-    comp: f64,
+pub(super) struct Kahan {
+    pub(super) sum: f64,
+    pub(super) comp: f64,
 }
 
 impl Kahan {
-    fn add(&mut self, v: f64) {
+    pub(super) fn add(&mut self, v: f64) {
         let y = v - self.comp;
         let t = self.sum + y;
         self.comp = t - self.sum - y;

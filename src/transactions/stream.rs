@@ -1,0 +1,561 @@
+//! The RFM summary in one pass, with one small state per customer and no copy of the rows,
+//! for a log whose rows come, customer by customer, in date order: a log written as the orders
+//! happened (sorted by date), or sorted by customer and date, as logs usually are.
+//!
+//! Each customer keeps its open period (the period of its latest row) and that period's
+//! running total; a row in a later period closes it. The totals are the [`Kahan`] sums of
+//! pandas' `groupby().sum()` (which lifetimes uses) over the rows in input order, and the
+//! closed periods are added in period order with the same sum, as the sorted path does: the
+//! result is that of [`super::summary::rfm_summary`] to the bit (tested on random logs) when
+//! the rows of a customer-period come in date order, and lifetimes' to the bit in any case.
+//! A row dated in an earlier period than a previous row of the same customer stops the pass
+//! ([`Fallback::OutOfOrder`]): the caller then runs the sorted path on the whole input, so the
+//! result never depends on the order of the input.
+
+use super::ingest::{FxMap, Ingest, Keys, Row};
+use super::summary::{Kahan, Summary};
+use super::unit::TimeUnit;
+use super::Report;
+use crate::error::{Error, Result};
+
+/// Why the one-pass path stopped; the caller runs the sorted path instead.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fallback {
+    /// A customer's row is dated in an earlier period than one of its previous rows.
+    OutOfOrder,
+    /// The state of this many customers (56 bytes each) would exceed the memory budget.
+    OverBudget { customers: usize },
+}
+
+/// The outcome of [`rfm_summary_one_pass`].
+#[derive(Debug, Clone, PartialEq)]
+pub enum OnePass {
+    Done(Summary, Report),
+    Fallback(Fallback),
+}
+
+/// One customer: its open period and what its closed periods left.
+///
+/// The open period's rows are summed when it closes, in the order of the sorted path (by day,
+/// then amount) with its [`Kahan`] sum, so that the totals are the same bits: one or two rows
+/// are kept here (the Kahan sum of two numbers does not depend on their order), three or more
+/// in [`Many`]. `a1` is NaN with one row, `a0` too with three or more (amounts are finite).
+#[derive(Debug, Clone, Copy)]
+struct Acc {
+    /// The period of the latest row (the open period).
+    open: i32,
+    /// First and last purchase periods (valid once `n > 0`).
+    first: i32,
+    last: i32,
+    /// Closed periods with a purchase.
+    n: u32,
+    /// Day and amount of the open period's first two rows; `d0` is [`NO_DAY`] before the
+    /// customer's first row.
+    d0: i32,
+    d1: i32,
+    a0: f64,
+    a1: f64,
+    /// The totals of the closed purchase periods after the first.
+    repeat: Kahan,
+}
+
+/// Never a day of a row (dates are validated to chrono's range, about +-95 million days).
+const NO_DAY: i32 = i32::MIN;
+
+const EMPTY: Acc = Acc {
+    open: 0,
+    first: 0,
+    last: 0,
+    n: 0,
+    d0: NO_DAY,
+    d1: NO_DAY,
+    a0: f64::NAN,
+    a1: f64::NAN,
+    repeat: Kahan {
+        sum: 0.0,
+        comp: 0.0,
+    },
+};
+
+/// The (day, amount) rows of the open periods with three rows or more, by customer index.
+type Many = FxMap<u32, Vec<(i32, f64)>>;
+
+/// Report counts of the closed periods (the same rule as the sorted path's `purchases`: a
+/// period without a non-negative row is not a purchase, its refunds are unmatched).
+#[derive(Default)]
+struct Counts {
+    rows_used: u64,
+    netted: u64,
+    unmatched: u64,
+}
+
+impl Acc {
+    fn is_empty(&self) -> bool {
+        self.d0 == NO_DAY
+    }
+
+    /// Opens `period` with its first row, keeping what the closed periods left.
+    fn reopen(&mut self, period: i32, day: i32, amount: f64) {
+        self.open = period;
+        self.d0 = day;
+        self.a0 = amount;
+        self.a1 = f64::NAN;
+    }
+
+    /// Closes the open period (customer `c`): a purchase when it has a non-negative row.
+    fn close(&mut self, c: u32, many: &mut Many, counts: &mut Counts) {
+        if self.is_empty() {
+            return;
+        }
+        let mut sum = Kahan::default();
+        let (rows, refunds) = if !self.a1.is_nan() {
+            sum.add(self.a0);
+            sum.add(self.a1);
+            (2, u64::from(self.a0 < 0.0) + u64::from(self.a1 < 0.0))
+        } else if !self.a0.is_nan() {
+            sum.add(self.a0);
+            (1, u64::from(self.a0 < 0.0))
+        } else {
+            let mut rows = many.remove(&c).unwrap_or_default();
+            rows.sort_unstable_by(|a, b| a.0.cmp(&b.0).then(a.1.total_cmp(&b.1)));
+            let mut refunds = 0;
+            for &(_, a) in &rows {
+                sum.add(a);
+                refunds += u64::from(a < 0.0);
+            }
+            (rows.len() as u64, refunds)
+        };
+        if rows == refunds {
+            counts.unmatched += refunds;
+            return;
+        }
+        counts.netted += refunds;
+        counts.rows_used += rows;
+        if self.n == 0 {
+            self.first = self.open;
+        } else {
+            self.repeat.add(sum.sum);
+        }
+        self.last = self.open;
+        self.n += 1;
+    }
+
+    /// Adds a row of customer `c`; false when it is out of order (an earlier period).
+    fn add(
+        &mut self,
+        c: u32,
+        period: i32,
+        day: i32,
+        amount: f64,
+        many: &mut Many,
+        counts: &mut Counts,
+    ) -> bool {
+        if self.is_empty() {
+            self.reopen(period, day, amount);
+        } else if period == self.open {
+            if self.a0.is_nan() {
+                many.entry(c).or_default().push((day, amount));
+            } else if self.a1.is_nan() {
+                self.d1 = day;
+                self.a1 = amount;
+            } else {
+                many.insert(
+                    c,
+                    vec![(self.d0, self.a0), (self.d1, self.a1), (day, amount)],
+                );
+                self.a0 = f64::NAN;
+                self.a1 = f64::NAN;
+            }
+        } else if period > self.open {
+            self.close(c, many, counts);
+            self.reopen(period, day, amount);
+        } else {
+            return false;
+        }
+        true
+    }
+}
+
+/// The period of a day, remembering the last one (rows in date order repeat their day).
+struct PeriodOf {
+    unit: TimeUnit,
+    day: i32,
+    period: i32,
+}
+
+impl PeriodOf {
+    fn new(unit: TimeUnit) -> Self {
+        PeriodOf {
+            unit,
+            day: i32::MIN,
+            period: 0,
+        }
+    }
+
+    fn get(&mut self, day: i32) -> i32 {
+        if day != self.day {
+            self.day = day;
+            // a period index is never larger in magnitude than its day
+            self.period = i32::try_from(self.unit.period(day)).unwrap_or(i32::MIN);
+        }
+        self.period
+    }
+}
+
+/// The one-pass summary state: push batches with [`OnePassSummary::push`], then
+/// [`OnePassSummary::finish`].
+pub struct OnePassSummary {
+    ingest: Ingest,
+    unit: TimeUnit,
+    state: Vec<Acc>,
+    counts: Counts,
+    many: Many,
+    max_day: Option<i32>,
+    max_customers: usize,
+    stopped: Option<Fallback>,
+}
+
+impl OnePassSummary {
+    /// `memory_limit` (bytes) bounds the per-customer state; `rows_hint` (the expected number
+    /// of rows, an upper bound on the customers) reserves it.
+    pub fn new(
+        ingest: Ingest,
+        unit: TimeUnit,
+        memory_limit: Option<u64>,
+        rows_hint: Option<u64>,
+    ) -> Self {
+        let per = std::mem::size_of::<Acc>() as u64;
+        let max_customers = memory_limit.map_or(usize::MAX, |b| {
+            usize::try_from(b / per).unwrap_or(usize::MAX)
+        });
+        // reserved, not touched: the pages are only backed as customers arrive
+        let reserve = rows_hint
+            .and_then(|r| usize::try_from(r).ok())
+            .unwrap_or(0)
+            .min(max_customers);
+        OnePassSummary {
+            ingest,
+            unit,
+            state: Vec::with_capacity(reserve),
+            counts: Counts::default(),
+            many: Many::default(),
+            max_day: None,
+            max_customers,
+            stopped: None,
+        }
+    }
+
+    /// Whether the pass has stopped (the rest of the input need not be read).
+    pub fn stopped(&self) -> Option<Fallback> {
+        self.stopped
+    }
+
+    /// Validates and accumulates one batch.
+    ///
+    /// # Errors
+    /// The errors of [`Ingest::visit`].
+    pub fn push(&mut self, batch: &arrow_array::RecordBatch) -> Result<()> {
+        if self.stopped.is_some() {
+            return Ok(());
+        }
+        let state = &mut self.state;
+        let counts = &mut self.counts;
+        let many = &mut self.many;
+        let mut periods = PeriodOf::new(self.unit);
+        let mut in_order = true;
+        let mut max_day = self.max_day.unwrap_or(i32::MIN);
+        let mut any = false;
+        self.ingest.visit(batch, |r: Row| {
+            any = true;
+            max_day = max_day.max(r.day);
+            let p = periods.get(r.day);
+            let c = r.customer as usize;
+            if c >= state.len() {
+                // indices are handed out in first-seen order, but the customers of dropped
+                // rows (future="drop", refunds="drop") may be in between
+                state.resize(c + 1, EMPTY);
+            }
+            in_order &= state[c].add(r.customer, p, r.day, r.amount, many, counts);
+        })?;
+        if any {
+            self.max_day = Some(max_day);
+        }
+        if !in_order {
+            self.stopped = Some(Fallback::OutOfOrder);
+        } else if self.state.len() > self.max_customers {
+            self.stopped = Some(Fallback::OverBudget {
+                customers: self.state.len(),
+            });
+        }
+        Ok(())
+    }
+
+    /// The summary, or why the pass stopped.
+    ///
+    /// # Errors
+    /// [`Error::InvalidParameter`] when `observation_end` is before the first purchase of a
+    /// customer, as [`super::summary::rfm_summary`].
+    pub fn finish(self, observation_end: Option<i32>) -> Result<OnePass> {
+        if let Some(why) = self.stopped {
+            return Ok(OnePass::Fallback(why));
+        }
+        let OnePassSummary {
+            ingest,
+            unit,
+            mut state,
+            mut counts,
+            mut many,
+            max_day,
+            ..
+        } = self;
+        // customers all of whose rows were dropped have no state yet
+        state.resize(ingest.customer_count(), EMPTY);
+        for (c, acc) in state.iter_mut().enumerate() {
+            acc.close(c as u32, &mut many, &mut counts);
+        }
+        let (keys, rank, mut report, has_amount) = ingest.into_ranked_keys();
+        report.rows_used += counts.rows_used;
+        report.refund_rows_netted += counts.netted;
+        report.refund_rows_unmatched += counts.unmatched;
+        let end = observation_end.or(max_day);
+        let mut s = Summary {
+            keys: Keys::Int(Vec::new()),
+            frequency: Vec::new(),
+            recency: Vec::new(),
+            t: Vec::new(),
+            monetary_value: has_amount.then(Vec::new),
+            unit,
+            observation_end: end,
+        };
+        let Some(end) = end else {
+            s.keys = keys.select(&[]);
+            return Ok(OnePass::Done(s, report));
+        };
+        report.observation_end = super::unit::date_from_days(end);
+        let end_period = unit.period(end);
+        // the customers in key order
+        let mut order = vec![0u32; rank.len()];
+        for (i, &r) in rank.iter().enumerate() {
+            order[r as usize] = i as u32;
+        }
+        drop(rank);
+        let n = state.iter().filter(|a| a.n > 0).count();
+        let mut kept = Vec::with_capacity(n);
+        s.frequency.reserve_exact(n);
+        s.recency.reserve_exact(n);
+        s.t.reserve_exact(n);
+        if let Some(m) = s.monetary_value.as_mut() {
+            m.reserve_exact(n);
+        }
+        for (r, &i) in order.iter().enumerate() {
+            let acc = &state[i as usize];
+            if acc.n == 0 {
+                continue;
+            }
+            let (first, last) = (i64::from(acc.first), i64::from(acc.last));
+            if first > end_period {
+                return Err(Error::param(
+                    "observation_end",
+                    super::unit::date_from_days(end)
+                        .map_or_else(|| end.to_string(), |d| d.to_string()),
+                    "is before the first purchase of some customers; pass a later date",
+                ));
+            }
+            kept.push(r as u32);
+            s.frequency.push(f64::from(acc.n - 1));
+            s.recency.push(unit.span(first, last));
+            s.t.push(unit.span(first, end_period));
+            if let Some(m) = s.monetary_value.as_mut() {
+                m.push(if acc.n > 1 {
+                    acc.repeat.sum / f64::from(acc.n - 1)
+                } else {
+                    0.0
+                });
+            }
+        }
+        drop(state);
+        drop(order);
+        s.keys = keys.select(&kept);
+        Ok(OnePass::Done(s, report))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::{batches_of, columns, random_rows, LogRow};
+    use super::super::{
+        rfm_summary_of_stream, rfm_summary_one_pass, Future, Policy, Refunds, TimeUnit,
+    };
+    use super::{Fallback, OnePass};
+    use arrow_array::RecordBatch;
+    use arrow_schema::ArrowError;
+
+    fn stream(batches: &[RecordBatch]) -> Vec<Result<RecordBatch, ArrowError>> {
+        batches.iter().cloned().map(Ok).collect()
+    }
+
+    fn both(
+        rows: &[LogRow],
+        text: bool,
+        policy: Policy,
+        unit: TimeUnit,
+        end: Option<i32>,
+        limit: Option<u64>,
+    ) -> (OnePass, OnePass) {
+        let batches = batches_of(rows, 997, text);
+        let schema = batches[0].schema();
+        let one = rfm_summary_one_pass(
+            &schema,
+            stream(&batches),
+            columns(),
+            policy,
+            unit,
+            end,
+            limit,
+            Some(rows.len() as u64),
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        let sorted = rfm_summary_of_stream(
+            &schema,
+            stream(&batches),
+            columns(),
+            policy,
+            unit,
+            end,
+            None,
+            None,
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        (one, OnePass::Done(sorted.0, sorted.1))
+    }
+
+    const UNITS: [TimeUnit; 4] = [
+        TimeUnit::Days(1),
+        TimeUnit::Weeks,
+        TimeUnit::Months,
+        TimeUnit::Days(7),
+    ];
+
+    #[test]
+    fn date_ordered_and_customer_ordered_logs_give_the_sorted_result_to_the_bit() {
+        for (seed, text) in [(11u64, false), (12, true), (13, false)] {
+            let mut rows = random_rows(seed, 9_000);
+            rows.sort_by_key(|r| r.1); // stable: customers interleaved, as an event log
+            for unit in UNITS {
+                let (one, sorted) = both(&rows, text, Policy::default(), unit, None, None);
+                assert_eq!(one, sorted, "seed {seed}, {unit:?}");
+            }
+            // days before 1970 (negative day numbers) as well
+            let early: Vec<LogRow> = rows.iter().map(|r| (r.0, r.1 - 30_000, r.2)).collect();
+            let (one, sorted) = both(&early, text, Policy::default(), UNITS[2], None, None);
+            assert_eq!(one, sorted, "seed {seed}, before 1970");
+            rows.sort_by_key(|r| (r.0, r.1));
+            let (one, sorted) = both(&rows, text, Policy::default(), UNITS[0], None, None);
+            assert_eq!(one, sorted, "seed {seed}, by customer");
+            let OnePass::Done(_, report) = one else {
+                panic!("fell back")
+            };
+            assert!(report.refund_rows_netted > 0 && report.refund_rows_unmatched > 0);
+        }
+    }
+
+    #[test]
+    fn rows_shuffled_within_a_period_still_take_one_pass() {
+        // ordered by month only: the days come in random order within a month; the one-pass
+        // path sums a month in input order (as pandas does), the sorted path in date order,
+        // so monetary values may differ in the last bits only
+        let unit = TimeUnit::Months;
+        let mut rows = random_rows(21, 12_000);
+        rows.sort_by_key(|r| unit.period(r.1));
+        let (OnePass::Done(one, r1), OnePass::Done(sorted, r2)) =
+            both(&rows, false, Policy::default(), unit, None, None)
+        else {
+            panic!("fell back")
+        };
+        assert_eq!(r1, r2);
+        assert_eq!(
+            (&one.keys, &one.frequency, &one.recency, &one.t),
+            (&sorted.keys, &sorted.frequency, &sorted.recency, &sorted.t)
+        );
+        let (m1, m2) = (
+            one.monetary_value.unwrap_or_default(),
+            sorted.monetary_value.unwrap_or_default(),
+        );
+        assert_eq!(m1.len(), m2.len());
+        for (a, b) in m1.iter().zip(&m2) {
+            assert!((a - b).abs() <= 1e-12 * b.abs().max(1.0), "{a} {b}");
+        }
+    }
+
+    #[test]
+    fn policies_and_observation_end_are_those_of_the_sorted_path() {
+        let mut rows = random_rows(31, 8_000);
+        rows.sort_by_key(|r| r.1);
+        let end = Some(18_250);
+        for refunds in [Refunds::Net, Refunds::Drop] {
+            let policy = Policy {
+                observation_end: end,
+                future: Future::Drop,
+                refunds,
+            };
+            for unit in UNITS {
+                let (one, sorted) = both(&rows, false, policy, unit, end, None);
+                assert_eq!(one, sorted, "{refunds:?} {unit:?}");
+                let OnePass::Done(_, report) = one else {
+                    panic!("fell back")
+                };
+                assert!(report.future_rows_dropped > 0);
+            }
+        }
+    }
+
+    #[test]
+    fn a_row_out_of_date_order_falls_back() {
+        let mut rows = random_rows(41, 5_000);
+        rows.sort_by_key(|r| r.1);
+        // the last row of some customer moved to the front
+        let last = rows.pop().unwrap_or_else(|| panic!("empty"));
+        let mut shuffled = vec![last];
+        shuffled.extend(rows.iter().copied());
+        let (one, _) = both(&shuffled, false, Policy::default(), UNITS[0], None, None);
+        assert_eq!(one, OnePass::Fallback(Fallback::OutOfOrder));
+        // random order: falls back as well
+        let (one, _) = both(
+            &random_rows(42, 5_000),
+            true,
+            Policy::default(),
+            UNITS[1],
+            None,
+            None,
+        );
+        assert_eq!(one, OnePass::Fallback(Fallback::OutOfOrder));
+    }
+
+    #[test]
+    fn more_customers_than_the_budget_falls_back() {
+        let mut rows = random_rows(51, 5_000);
+        rows.sort_by_key(|r| r.1);
+        let per = std::mem::size_of::<super::Acc>() as u64;
+        let (one, _) = both(
+            &rows,
+            false,
+            Policy::default(),
+            UNITS[0],
+            None,
+            Some(per * 100),
+        );
+        assert!(matches!(
+            one,
+            OnePass::Fallback(Fallback::OverBudget { customers }) if customers > 100
+        ));
+        let (one, sorted) = both(
+            &rows,
+            false,
+            Policy::default(),
+            UNITS[0],
+            None,
+            Some(1 << 30),
+        );
+        assert_eq!(one, sorted);
+    }
+}
