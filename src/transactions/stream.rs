@@ -12,7 +12,7 @@
 //! ([`Fallback::OutOfOrder`]): the caller then runs the sorted path on the whole input, so the
 //! result never depends on the order of the input.
 
-use super::ingest::{FxMap, Ingest, Keys, Row};
+use super::ingest::{Ingest, Keys, Row};
 use super::summary::{Kahan, Summary};
 use super::unit::TimeUnit;
 use super::Report;
@@ -50,7 +50,7 @@ struct Acc {
     /// Closed periods with a purchase.
     n: u32,
     /// Day and amount of the open period's first two rows; `d0` is [`NO_DAY`] before the
-    /// customer's first row.
+    /// customer's first row; with three rows or more, `d1` is their slot in [`Many`].
     d0: i32,
     d1: i32,
     a0: f64,
@@ -77,8 +77,46 @@ const EMPTY: Acc = Acc {
     },
 };
 
-/// The (day, amount) rows of the open periods with three rows or more, by customer index.
-type Many = FxMap<u32, Vec<(i32, f64)>>;
+/// The (day, amount) rows of the open periods with three rows or more: one list per such
+/// period, its slot kept in the customer's `d1`; closed periods' lists are reused.
+#[derive(Default)]
+struct Many {
+    lists: Vec<Vec<(i32, f64)>>,
+    free: Vec<u32>,
+}
+
+impl Many {
+    /// A new list holding `rows`, and its slot.
+    fn open(&mut self, rows: [(i32, f64); 3]) -> i32 {
+        let slot = match self.free.pop() {
+            Some(slot) => slot,
+            None => {
+                self.lists.push(Vec::new());
+                (self.lists.len() - 1) as u32
+            }
+        };
+        self.lists[slot as usize].extend_from_slice(&rows);
+        slot as i32
+    }
+
+    fn push(&mut self, slot: i32, row: (i32, f64)) {
+        self.lists[slot as u32 as usize].push(row);
+    }
+
+    /// The list of `slot` sorted as the sorted path orders rows (day, then amount), for
+    /// `f`; then the slot is free.
+    fn close<T>(&mut self, slot: i32, f: impl FnOnce(&[(i32, f64)]) -> T) -> T {
+        let list = &mut self.lists[slot as u32 as usize];
+        list.sort_unstable_by(|a, b| a.0.cmp(&b.0).then(a.1.total_cmp(&b.1)));
+        let out = f(list);
+        list.clear();
+        if list.capacity() > 4096 {
+            list.shrink_to(4096);
+        }
+        self.free.push(slot as u32);
+        out
+    }
+}
 
 /// Report counts of the closed periods (the same rule as the sorted path's `purchases`: a
 /// period without a non-negative row is not a purchase, its refunds are unmatched).
@@ -102,8 +140,8 @@ impl Acc {
         self.a1 = f64::NAN;
     }
 
-    /// Closes the open period (customer `c`): a purchase when it has a non-negative row.
-    fn close(&mut self, c: u32, many: &mut Many, counts: &mut Counts) {
+    /// Closes the open period: a purchase when it has a non-negative row.
+    fn close(&mut self, many: &mut Many, counts: &mut Counts) {
         if self.is_empty() {
             return;
         }
@@ -116,14 +154,14 @@ impl Acc {
             sum.add(self.a0);
             (1, u64::from(self.a0 < 0.0))
         } else {
-            let mut rows = many.remove(&c).unwrap_or_default();
-            rows.sort_unstable_by(|a, b| a.0.cmp(&b.0).then(a.1.total_cmp(&b.1)));
-            let mut refunds = 0;
-            for &(_, a) in &rows {
-                sum.add(a);
-                refunds += u64::from(a < 0.0);
-            }
-            (rows.len() as u64, refunds)
+            many.close(self.d1, |rows| {
+                let mut refunds = 0;
+                for &(_, a) in rows {
+                    sum.add(a);
+                    refunds += u64::from(a < 0.0);
+                }
+                (rows.len() as u64, refunds)
+            })
         };
         if rows == refunds {
             counts.unmatched += refunds;
@@ -140,10 +178,9 @@ impl Acc {
         self.n += 1;
     }
 
-    /// Adds a row of customer `c`; false when it is out of order (an earlier period).
+    /// Adds a row; false when it is out of order (an earlier period).
     fn add(
         &mut self,
-        c: u32,
         period: i32,
         day: i32,
         amount: f64,
@@ -154,20 +191,17 @@ impl Acc {
             self.reopen(period, day, amount);
         } else if period == self.open {
             if self.a0.is_nan() {
-                many.entry(c).or_default().push((day, amount));
+                many.push(self.d1, (day, amount));
             } else if self.a1.is_nan() {
                 self.d1 = day;
                 self.a1 = amount;
             } else {
-                many.insert(
-                    c,
-                    vec![(self.d0, self.a0), (self.d1, self.a1), (day, amount)],
-                );
+                self.d1 = many.open([(self.d0, self.a0), (self.d1, self.a1), (day, amount)]);
                 self.a0 = f64::NAN;
                 self.a1 = f64::NAN;
             }
         } else if period > self.open {
-            self.close(c, many, counts);
+            self.close(many, counts);
             self.reopen(period, day, amount);
         } else {
             return false;
@@ -202,14 +236,52 @@ impl PeriodOf {
     }
 }
 
+/// The customers of one parity (even or odd index): their states, at `index / 2`.
+#[derive(Default)]
+struct Half {
+    state: Vec<Acc>,
+    many: Many,
+    counts: Counts,
+}
+
+impl Half {
+    /// Adds the rows of this half's customers; false when one is out of order.
+    fn apply(&mut self, rows: &[Visited], parity: u32) -> bool {
+        let mut in_order = true;
+        for &(c, p, day, amount) in rows {
+            if c & 1 == parity {
+                in_order &= self.state[(c >> 1) as usize].add(
+                    p,
+                    day,
+                    amount,
+                    &mut self.many,
+                    &mut self.counts,
+                );
+            }
+        }
+        in_order
+    }
+}
+
+/// A kept row: customer index, period, day, amount.
+type Visited = (u32, i32, i32, f64);
+
+/// Batches smaller than this are accumulated on one thread.
+const PARALLEL_ROWS: usize = 65_536;
+
 /// The one-pass summary state: push batches with [`OnePassSummary::push`], then
 /// [`OnePassSummary::finish`].
+///
+/// Each batch is validated on one thread ([`Ingest::visit`], which numbers the customers in
+/// first-seen order), then its rows are added to the customers' states on two threads, one
+/// for the even customer indices and one for the odd (the random accesses to the states are
+/// the cost; each thread takes half of them).
 pub struct OnePassSummary {
     ingest: Ingest,
     unit: TimeUnit,
-    state: Vec<Acc>,
-    counts: Counts,
-    many: Many,
+    halves: [Half; 2],
+    rows: Vec<Visited>,
+    customers: usize,
     max_day: Option<i32>,
     max_customers: usize,
     stopped: Option<Fallback>,
@@ -232,13 +304,18 @@ impl OnePassSummary {
         let reserve = rows_hint
             .and_then(|r| usize::try_from(r).ok())
             .unwrap_or(0)
-            .min(max_customers);
+            .min(max_customers)
+            / 2;
+        let half = || Half {
+            state: Vec::with_capacity(reserve),
+            ..Half::default()
+        };
         OnePassSummary {
             ingest,
             unit,
-            state: Vec::with_capacity(reserve),
-            counts: Counts::default(),
-            many: Many::default(),
+            halves: [half(), half()],
+            rows: Vec::new(),
+            customers: 0,
             max_day: None,
             max_customers,
             stopped: None,
@@ -258,34 +335,45 @@ impl OnePassSummary {
         if self.stopped.is_some() {
             return Ok(());
         }
-        let state = &mut self.state;
-        let counts = &mut self.counts;
-        let many = &mut self.many;
         let mut periods = PeriodOf::new(self.unit);
-        let mut in_order = true;
         let mut max_day = self.max_day.unwrap_or(i32::MIN);
-        let mut any = false;
+        let rows = &mut self.rows;
+        rows.clear();
         self.ingest.visit(batch, |r: Row| {
-            any = true;
             max_day = max_day.max(r.day);
-            let p = periods.get(r.day);
-            let c = r.customer as usize;
-            if c >= state.len() {
-                // indices are handed out in first-seen order, but the customers of dropped
-                // rows (future="drop", refunds="drop") may be in between
-                state.resize(c + 1, EMPTY);
-            }
-            in_order &= state[c].add(r.customer, p, r.day, r.amount, many, counts);
+            rows.push((r.customer, periods.get(r.day), r.day, r.amount));
         })?;
-        if any {
+        if !rows.is_empty() {
             self.max_day = Some(max_day);
         }
+        // indices are handed out in first-seen order; the customers of dropped rows
+        // (future="drop", refunds="drop") have a state too, left empty
+        self.customers = self.ingest.customer_count();
+        if self.customers > self.max_customers {
+            self.stopped = Some(Fallback::OverBudget {
+                customers: self.customers,
+            });
+            return Ok(());
+        }
+        let [even, odd] = &mut self.halves;
+        even.state.resize(self.customers.div_ceil(2), EMPTY);
+        odd.state.resize(self.customers / 2, EMPTY);
+        let rows = &self.rows;
+        let in_order = if rows.len() < PARALLEL_ROWS {
+            even.apply(rows, 0) & odd.apply(rows, 1)
+        } else {
+            std::thread::scope(|s| {
+                let other = s.spawn(|| odd.apply(rows, 1));
+                let mine = even.apply(rows, 0);
+                // a panic there (none is known) gives up the one pass, never the answer
+                mine & other.join().unwrap_or(false)
+            })
+        };
         if !in_order {
             self.stopped = Some(Fallback::OutOfOrder);
-        } else if self.state.len() > self.max_customers {
-            self.stopped = Some(Fallback::OverBudget {
-                customers: self.state.len(),
-            });
+        }
+        if self.rows.capacity() > 4 * PARALLEL_ROWS && self.rows.len() < PARALLEL_ROWS {
+            self.rows = Vec::new();
         }
         Ok(())
     }
@@ -302,17 +390,32 @@ impl OnePassSummary {
         let OnePassSummary {
             ingest,
             unit,
-            mut state,
-            mut counts,
-            mut many,
+            halves,
             max_day,
             ..
         } = self;
-        // customers all of whose rows were dropped have no state yet
-        state.resize(ingest.customer_count(), EMPTY);
-        for (c, acc) in state.iter_mut().enumerate() {
-            acc.close(c as u32, &mut many, &mut counts);
-        }
+        let mut counts = Counts::default();
+        let mut halves = halves.map(|mut h| {
+            // customers all of whose rows were dropped have no state yet
+            for acc in &mut h.state {
+                acc.close(&mut h.many, &mut h.counts);
+            }
+            counts.rows_used += h.counts.rows_used;
+            counts.netted += h.counts.netted;
+            counts.unmatched += h.counts.unmatched;
+            h.state
+        });
+        let n_customers = ingest.customer_count();
+        halves[0].resize(n_customers.div_ceil(2), EMPTY);
+        halves[1].resize(n_customers / 2, EMPTY);
+        let [even, odd] = &halves;
+        let state = |i: usize| {
+            if i & 1 == 0 {
+                &even[i >> 1]
+            } else {
+                &odd[i >> 1]
+            }
+        };
         let (keys, rank, mut report, has_amount) = ingest.into_ranked_keys();
         report.rows_used += counts.rows_used;
         report.refund_rows_netted += counts.netted;
@@ -339,7 +442,7 @@ impl OnePassSummary {
             order[r as usize] = i as u32;
         }
         drop(rank);
-        let n = state.iter().filter(|a| a.n > 0).count();
+        let n = even.iter().chain(odd).filter(|a| a.n > 0).count();
         let mut kept = Vec::with_capacity(n);
         s.frequency.reserve_exact(n);
         s.recency.reserve_exact(n);
@@ -348,7 +451,7 @@ impl OnePassSummary {
             m.reserve_exact(n);
         }
         for (r, &i) in order.iter().enumerate() {
-            let acc = &state[i as usize];
+            let acc = state(i as usize);
             if acc.n == 0 {
                 continue;
             }
@@ -373,7 +476,7 @@ impl OnePassSummary {
                 });
             }
         }
-        drop(state);
+        drop(halves);
         drop(order);
         s.keys = keys.select(&kept);
         Ok(OnePass::Done(s, report))
@@ -402,7 +505,13 @@ mod tests {
         end: Option<i32>,
         limit: Option<u64>,
     ) -> (OnePass, OnePass) {
-        let batches = batches_of(rows, 997, text);
+        // batches of 997 rows take one thread, those of PARALLEL_ROWS or more two
+        let per = if rows.len() > 2 * super::PARALLEL_ROWS {
+            super::PARALLEL_ROWS + 3
+        } else {
+            997
+        };
+        let batches = batches_of(rows, per, text);
         let schema = batches[0].schema();
         let one = rfm_summary_one_pass(
             &schema,
@@ -456,6 +565,23 @@ mod tests {
                 panic!("fell back")
             };
             assert!(report.refund_rows_netted > 0 && report.refund_rows_unmatched > 0);
+        }
+    }
+
+    #[test]
+    fn large_batches_accumulated_on_two_threads_give_the_same_result() {
+        for (seed, text, unit) in [(61u64, false, UNITS[0]), (62, true, UNITS[2])] {
+            let mut rows = random_rows(seed, 5 * super::PARALLEL_ROWS);
+            rows.sort_by_key(|r| r.1);
+            let (one, sorted) = both(&rows, text, Policy::default(), unit, None, None);
+            assert!(matches!(one, OnePass::Done(..)));
+            assert_eq!(one, sorted, "seed {seed}");
+            // the latest row moved into the third batch: its customer goes back in time
+            let mut late = rows.clone();
+            let moved = late.remove(late.len() - 1);
+            late.insert(super::PARALLEL_ROWS * 2, moved);
+            let (one, _) = both(&late, text, Policy::default(), unit, None, None);
+            assert_eq!(one, OnePass::Fallback(Fallback::OutOfOrder), "seed {seed}");
         }
     }
 
