@@ -194,9 +194,7 @@ def _open_counted(
 ) -> tuple[str, Any, int | None]:
     """:func:`_open` and the number of rows when known without reading the input."""
     kind, stream, total = _open_raw(transactions, columns)
-    if progress is None:
-        progress = total is not None and total >= _PROGRESS_ROWS and _has_tqdm()
-    if progress:
+    if _want_progress(progress, total):
         stream = _with_progress(stream, total)
     return kind, stream, total
 
@@ -258,17 +256,34 @@ def _has_tqdm() -> bool:
     return True
 
 
-def _with_progress(stream: Any, total: int | None) -> Any:
-    """``stream`` as a pyarrow RecordBatchReader that advances a tqdm bar batch by batch."""
-    pa = import_optional("pyarrow", extra="arrow")
+def _want_progress(progress: bool | None, total: int | None) -> bool:
+    """``progress``, or by default: a bar when the input is long and tqdm is installed."""
+    if progress is None:
+        return total is not None and total >= _PROGRESS_ROWS and _has_tqdm()
+    return progress
+
+
+def _new_bar(total: int | None) -> Any:
+    """ltvkit's tqdm bar over ``total`` rows."""
     tqdm = import_optional("tqdm", extra="progress")
+    return tqdm.tqdm(total=total, unit="rows", unit_scale=True, desc="ltvkit")
+
+
+def _counted(reader: Any, bar: Any) -> Any:
+    """The batches of ``reader``, each advancing ``bar`` by its rows."""
+    for batch in reader:
+        bar.update(batch.num_rows)
+        yield batch
+
+
+def _with_progress(stream: Any, total: int | None) -> Any:
+    """``stream`` as a pyarrow RecordBatchReader that advances a new tqdm bar, closed at the end."""
+    pa = import_optional("pyarrow", extra="arrow")
     reader = pa.RecordBatchReader.from_stream(stream)
 
     def batches() -> Any:
-        with tqdm.tqdm(total=total, unit="rows", unit_scale=True, desc="ltvkit") as bar:
-            for batch in reader:
-                bar.update(batch.num_rows)
-                yield batch
+        with _new_bar(total) as bar:
+            yield from _counted(reader, bar)
 
     return pa.RecordBatchReader.from_batches(reader.schema, batches())
 
@@ -277,13 +292,7 @@ def _through_bar(stream: Any, bar: Any) -> Any:
     """``stream`` as a pyarrow RecordBatchReader that advances the tqdm ``bar``."""
     pa = import_optional("pyarrow", extra="arrow")
     reader = pa.RecordBatchReader.from_stream(stream)
-
-    def batches() -> Any:
-        for batch in reader:
-            bar.update(batch.num_rows)
-            yield batch
-
-    return pa.RecordBatchReader.from_batches(reader.schema, batches())
+    return pa.RecordBatchReader.from_batches(reader.schema, _counted(reader, bar))
 
 
 def _result(kind: str, table: Any, meta: dict[str, Any], index: str | list[str]) -> Any:
@@ -440,14 +449,9 @@ def rfm_summary(
     budget = _memory_limit(memory_limit)
     columns = _columns(customer_id, date, amount)
     kind, stream, total = _open_raw(transactions, columns)
-    if progress is None:
-        progress = total is not None and total >= _PROGRESS_ROWS and _has_tqdm()
     reopen = _reopener(transactions, columns, stream)
     args = (customer_id, date, amount, period, end, future, refunds, budget, total)
-    bar = import_optional("tqdm", extra="progress").tqdm if progress else None
-    with (
-        bar(total=total, unit="rows", unit_scale=True, desc="ltvkit") if bar else nullcontext() as b
-    ):
+    with _new_bar(total) if _want_progress(progress, total) else nullcontext() as b:
         out = None
         if reopen is not None:
             # one pass without sorting when each customer's rows come in date order (a log

@@ -9,7 +9,9 @@ use crate::transactions::{
     Report, TimeUnit,
 };
 use arrow_array::RecordBatch;
+use arrow_schema::SchemaRef;
 use chrono::NaiveDate;
+use pyo3::exceptions::PyRuntimeError;
 use pyo3::prelude::*;
 use pyo3_arrow::{PyRecordBatchReader, PyTable};
 
@@ -104,6 +106,53 @@ fn summary_out(batch: RecordBatch, report: Report) -> PyResult<(PyTable, String)
     Ok((PyTable::try_new(vec![batch], schema)?, json))
 }
 
+/// What `rfm_summary` and `rfm_summary_one_pass` share: the options, the stream read with
+/// the GIL released by `summarise`, and the output; None when `summarise` gave up.
+#[allow(clippy::too_many_arguments)]
+fn summary_with<F>(
+    py: Python<'_>,
+    data: PyRecordBatchReader,
+    customer_id: String,
+    date: String,
+    amount: Option<String>,
+    period: &str,
+    observation_end: Option<NaiveDate>,
+    future: &str,
+    refunds: &str,
+    summarise: F,
+) -> PyResult<Option<(PyTable, String)>>
+where
+    F: FnOnce(
+            &SchemaRef,
+            Box<dyn arrow_array::RecordBatchReader + Send>,
+            Options,
+            Option<i32>,
+        ) -> Result<Option<(summary::Summary, Report)>>
+        + Send,
+{
+    let (opts, end) = rfm_options(
+        customer_id.clone(),
+        date,
+        amount,
+        period,
+        observation_end,
+        future,
+        refunds,
+    )?;
+    let reader = data.into_reader()?;
+    let result = py.detach(move || {
+        let schema = reader.schema();
+        match summarise(&schema, reader, opts, end)? {
+            Some((s, report)) => Ok(Some((s.into_record_batch(&customer_id)?, report))),
+            None => Ok::<_, crate::error::Error>(None),
+        }
+    });
+    match py_result(result)? {
+        Some((batch, report)) => summary_out(batch, report).map(Some),
+        None => Ok(None),
+    }
+}
+
 #[pyfunction]
 #[pyo3(signature = (data, customer_id, date, amount, period, observation_end, future, refunds, memory_limit=None, rows_hint=None))]
 #[allow(clippy::too_many_arguments)]
@@ -120,32 +169,31 @@ fn rfm_summary(
     memory_limit: Option<u64>,
     rows_hint: Option<u64>,
 ) -> PyResult<(PyTable, String)> {
-    let (opts, end) = rfm_options(
-        customer_id.clone(),
+    let out = summary_with(
+        py,
+        data,
+        customer_id,
         date,
         amount,
         period,
         observation_end,
         future,
         refunds,
+        |schema, reader, opts, end| {
+            tx::rfm_summary_of_stream(
+                schema,
+                reader,
+                opts.columns,
+                opts.policy,
+                opts.unit,
+                end,
+                memory_limit,
+                rows_hint,
+            )
+            .map(Some)
+        },
     )?;
-    let reader = data.into_reader()?;
-    let result = py.detach(move || {
-        let schema = reader.schema();
-        let (s, report) = tx::rfm_summary_of_stream(
-            &schema,
-            reader,
-            opts.columns,
-            opts.policy,
-            opts.unit,
-            end,
-            memory_limit,
-            rows_hint,
-        )?;
-        Ok::<_, crate::error::Error>((s.into_record_batch(&customer_id)?, report))
-    });
-    let (batch, report) = py_result(result)?;
-    summary_out(batch, report)
+    out.ok_or_else(|| PyRuntimeError::new_err("ltvkit internal error: the sorted path gave up"))
 }
 
 /// `rfm_summary` in one pass (`crate::transactions::stream`); None when the rows of some
@@ -167,39 +215,33 @@ fn rfm_summary_one_pass(
     memory_limit: Option<u64>,
     rows_hint: Option<u64>,
 ) -> PyResult<Option<(PyTable, String)>> {
-    let (opts, end) = rfm_options(
-        customer_id.clone(),
+    summary_with(
+        py,
+        data,
+        customer_id,
         date,
         amount,
         period,
         observation_end,
         future,
         refunds,
-    )?;
-    let reader = data.into_reader()?;
-    let result = py.detach(move || {
-        let schema = reader.schema();
-        let outcome = tx::rfm_summary_one_pass(
-            &schema,
-            reader,
-            opts.columns,
-            opts.policy,
-            opts.unit,
-            end,
-            memory_limit,
-            rows_hint,
-        )?;
-        match outcome {
-            tx::stream::OnePass::Done(s, report) => {
-                Ok::<_, crate::error::Error>(Some((s.into_record_batch(&customer_id)?, report)))
-            }
-            tx::stream::OnePass::Fallback(_) => Ok(None),
-        }
-    });
-    match py_result(result)? {
-        Some((batch, report)) => summary_out(batch, report).map(Some),
-        None => Ok(None),
-    }
+        |schema, reader, opts, end| {
+            let outcome = tx::rfm_summary_one_pass(
+                schema,
+                reader,
+                opts.columns,
+                opts.policy,
+                opts.unit,
+                end,
+                memory_limit,
+                rows_hint,
+            )?;
+            Ok(match outcome {
+                tx::stream::OnePass::Done(s, report) => Some((s, report)),
+                tx::stream::OnePass::Fallback(_) => None,
+            })
+        },
+    )
 }
 
 #[pyfunction]

@@ -1057,6 +1057,7 @@ pub fn parse_iso_day(s: &str) -> Option<i32> {
 
 #[cfg(test)]
 mod tests {
+    use super::super::testing::columns;
     use super::*;
     use arrow_array::{Float64Array, Int64Array, StringArray, TimestampSecondArray};
     use arrow_schema::{Field, Schema};
@@ -1077,16 +1078,6 @@ mod tests {
             ],
         )
         .unwrap_or_else(|e| panic!("{e}"))
-    }
-
-    fn columns() -> LogColumns {
-        LogColumns {
-            customer_id: "customer_id".into(),
-            date: "date".into(),
-            amount: Some("amount".into()),
-            tag: None,
-            link: None,
-        }
     }
 
     #[test]

@@ -127,6 +127,14 @@ pub struct Report {
     pub observation_end: Option<chrono::NaiveDate>,
 }
 
+/// A failure of the input stream itself, as an [`Error::InvalidColumn`] naming `"(input)"`.
+fn input_error(e: arrow_schema::ArrowError) -> Error {
+    Error::InvalidColumn {
+        column: "(input)".to_owned(),
+        problem: format!("reading the input failed: {e}"),
+    }
+}
+
 /// Reads a whole stream of record batches into a validated [`Log`].
 ///
 /// # Errors
@@ -144,10 +152,7 @@ where
     let mut ingest = Ingest::new(columns, policy);
     ingest.schema(schema)?;
     for batch in batches {
-        let batch = batch.map_err(|e| Error::InvalidColumn {
-            column: "(input)".to_owned(),
-            problem: format!("reading the input failed: {e}"),
-        })?;
+        let batch = batch.map_err(input_error)?;
         ingest.push(&batch)?;
     }
     Ok(ingest.finish())
@@ -182,10 +187,7 @@ where
     }
     ingest.schema(schema)?;
     for batch in batches {
-        let batch = batch.map_err(|e| Error::InvalidColumn {
-            column: "(input)".to_owned(),
-            problem: format!("reading the input failed: {e}"),
-        })?;
+        let batch = batch.map_err(input_error)?;
         ingest.push(&batch)?;
     }
     ingest.rfm_summary(unit, observation_end)
@@ -217,10 +219,7 @@ where
     ingest.schema(schema)?;
     let mut pass = stream::OnePassSummary::new(ingest, unit, memory_limit, rows_hint);
     for batch in batches {
-        let batch = batch.map_err(|e| Error::InvalidColumn {
-            column: "(input)".to_owned(),
-            problem: format!("reading the input failed: {e}"),
-        })?;
+        let batch = batch.map_err(input_error)?;
         pass.push(&batch)?;
         if pass.stopped().is_some() {
             break;

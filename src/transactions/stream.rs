@@ -281,7 +281,6 @@ pub struct OnePassSummary {
     unit: TimeUnit,
     halves: [Half; 2],
     rows: Vec<Visited>,
-    customers: usize,
     max_day: Option<i32>,
     max_customers: usize,
     stopped: Option<Fallback>,
@@ -315,7 +314,6 @@ impl OnePassSummary {
             unit,
             halves: [half(), half()],
             rows: Vec::new(),
-            customers: 0,
             max_day: None,
             max_customers,
             stopped: None,
@@ -348,16 +346,14 @@ impl OnePassSummary {
         }
         // indices are handed out in first-seen order; the customers of dropped rows
         // (future="drop", refunds="drop") have a state too, left empty
-        self.customers = self.ingest.customer_count();
-        if self.customers > self.max_customers {
-            self.stopped = Some(Fallback::OverBudget {
-                customers: self.customers,
-            });
+        let customers = self.ingest.customer_count();
+        if customers > self.max_customers {
+            self.stopped = Some(Fallback::OverBudget { customers });
             return Ok(());
         }
         let [even, odd] = &mut self.halves;
-        even.state.resize(self.customers.div_ceil(2), EMPTY);
-        odd.state.resize(self.customers / 2, EMPTY);
+        even.state.resize(customers.div_ceil(2), EMPTY);
+        odd.state.resize(customers / 2, EMPTY);
         let rows = &self.rows;
         let in_order = if rows.len() < PARALLEL_ROWS {
             even.apply(rows, 0) & odd.apply(rows, 1)
@@ -395,8 +391,8 @@ impl OnePassSummary {
             ..
         } = self;
         let mut counts = Counts::default();
-        let mut halves = halves.map(|mut h| {
-            // customers all of whose rows were dropped have no state yet
+        // push sized the states to every customer interned so far, those of dropped rows too
+        let halves = halves.map(|mut h| {
             for acc in &mut h.state {
                 acc.close(&mut h.many, &mut h.counts);
             }
@@ -405,9 +401,6 @@ impl OnePassSummary {
             counts.unmatched += h.counts.unmatched;
             h.state
         });
-        let n_customers = ingest.customer_count();
-        halves[0].resize(n_customers.div_ceil(2), EMPTY);
-        halves[1].resize(n_customers / 2, EMPTY);
         let [even, odd] = &halves;
         let state = |i: usize| {
             if i & 1 == 0 {

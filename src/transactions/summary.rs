@@ -398,7 +398,8 @@ impl CalibrationHoldout {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::transactions::{Ingest, LogColumns, Policy};
+    use crate::transactions::testing::columns;
+    use crate::transactions::{Ingest, Policy};
     use arrow_array::{ArrayRef, Float64Array, Int64Array, RecordBatch, StringArray};
     use std::sync::Arc;
 
@@ -424,16 +425,7 @@ mod tests {
             ),
         ])
         .unwrap_or_else(|e| panic!("{e}"));
-        let mut ing = Ingest::new(
-            LogColumns {
-                customer_id: "customer_id".into(),
-                date: "date".into(),
-                amount: Some("amount".into()),
-                tag: None,
-                link: None,
-            },
-            Policy::default(),
-        );
+        let mut ing = Ingest::new(columns(), Policy::default());
         ing.push(&batch).unwrap_or_else(|e| panic!("{e}"));
         ing.finish()
     }
