@@ -658,8 +658,11 @@ pub struct PyGammaGamma {
     extra: Option<f64>,
 }
 
+/// The BG/NBD-family classes: `$doc_*` are the first paragraphs of the prediction methods'
+/// docstrings (formula and paper), which differ between the models.
 macro_rules! bg_family {
-    ($ty:ident, $core:ty) => {
+    ($ty:ident, $core:ty, expected = $doc_e:literal, conditional = $doc_c:literal,
+     p_alive = $doc_p:literal, pmf = $doc_n:literal) => {
         model_class!($ty, $core, {
             #[new]
             #[pyo3(signature = (r, alpha, a, b))]
@@ -737,8 +740,7 @@ macro_rules! bg_family {
                 })
             }
 
-            /// Expected number of purchases in (0, t] of a new customer (FHL 2005 eq. 9 for
-            /// BG/NBD; Batislam et al. 2007 for MBG/NBD).
+            #[doc = $doc_e]
             ///
             /// Parameters
             /// ----------
@@ -757,8 +759,7 @@ macro_rules! bg_family {
                 out(py, py_result(v)?, t.scalar)
             }
 
-            /// Expected purchases in (T, T + t] of customers with history (frequency, recency,
-            /// T) (FHL 2005 eq. 10).
+            #[doc = $doc_c]
             ///
             /// Parameters
             /// ----------
@@ -799,9 +800,9 @@ macro_rules! bg_family {
                 keyed_out(py, c.frame.as_ref(), "expected_purchases", py_result(v)?, scalar)
             }
 
-            /// Probability that customers with history (frequency, recency, T) are still
-            /// active at T (Fader, Hardie & Lee 2008, note 021; lifetimes' formula). ``data=`` as in
-            /// ``conditional_expected_purchases`` (column ``p_alive``).
+            #[doc = $doc_p]
+            ///
+            /// ``data=`` as in ``conditional_expected_purchases`` (column ``p_alive``).
             #[pyo3(signature = (frequency = None, recency = None, T = None, *, data = None))]
             #[allow(non_snake_case)]
             fn p_alive<'py>(
@@ -890,8 +891,7 @@ macro_rules! bg_family {
                 Ok(out)
             }
 
-            /// Probability that a new customer makes exactly n purchases in (0, t] (FHL 2005
-            /// eq. 8 for BG/NBD).
+            #[doc = $doc_n]
             fn probability_of_purchases<'py>(
                 &self,
                 py: Python<'py>,
@@ -912,8 +912,49 @@ macro_rules! bg_family {
     };
 }
 
-bg_family!(PyBetaGeo, BetaGeo);
-bg_family!(PyModifiedBetaGeo, ModifiedBetaGeo);
+bg_family!(
+    PyBetaGeo,
+    BetaGeo,
+    expected = "Expected number of purchases in (0, t] of a new customer:
+``E[X(t)] = (a+b-1)/(a-1) [1 - (alpha/(alpha+t))^r 2F1(r, b; a+b-1; t/(alpha+t))]``
+(Fader, Hardie & Lee 2005, \"Counting your customers the easy way\", Marketing Science
+24(2), eq. 9).",
+    conditional = "Expected purchases in (T, T + t] of customers with history (frequency x,
+recency t_x, T):
+``(a+b+x-1)/(a-1) [1 - ((alpha+T)/(alpha+T+t))^(r+x) 2F1(r+x, b+x; a+b+x-1; t/(alpha+T+t))]
+/ (1 + [x > 0] a/(b+x-1) ((alpha+T)/(alpha+t_x))^(r+x))`` (Fader, Hardie & Lee 2005,
+Marketing Science, eq. 10).",
+    p_alive = "Probability that customers with history (frequency x, recency t_x, T) are
+still active at T: ``P(alive) = 1 / (1 + [x > 0] a/(b+x-1) ((alpha+T)/(alpha+t_x))^(r+x))``
+(Fader, Hardie & Lee 2008, \"Computing P(alive) using the BG/NBD model\", brucehardie.com
+note 021).",
+    pmf = "Probability that a new customer makes exactly n purchases in (0, t]:
+``P(X(t)=n) = B(a, b+n)/B(a, b) G(r+n)/(G(r) n!) (alpha/(alpha+t))^r (t/(alpha+t))^n
++ [n > 0] B(a+1, b+n-1)/B(a, b) [1 - (alpha/(alpha+t))^r sum_{j<n} G(r+j)/(G(r) j!)
+(t/(alpha+t))^j]`` (Fader, Hardie & Lee 2005, Marketing Science, eq. 8)."
+);
+bg_family!(
+    PyModifiedBetaGeo,
+    ModifiedBetaGeo,
+    expected = "Expected number of purchases in (0, t] of a new customer:
+``E[X(t)] = b/(a-1) [1 - (alpha/(alpha+t))^r 2F1(r, b+1; a+b; t/(alpha+t))]`` (Batislam,
+Denizel & Filiztekin 2007, \"Empirical validation and comparison of models for customer base
+analysis\", IJRM 24(3), Appendix A).",
+    conditional = "Expected purchases in (T, T + t] of customers with history (frequency x,
+recency t_x, T):
+``(a+b+x)/(a-1) [1 - ((alpha+T)/(alpha+T+t))^(r+x) 2F1(r+x, b+x+1; a+b+x; t/(alpha+T+t))]
+/ (1 + a/(b+x) ((alpha+T)/(alpha+t_x))^(r+x))`` (Batislam, Denizel & Filiztekin 2007,
+Appendix A).",
+    p_alive = "Probability that customers with history (frequency x, recency t_x, T) are
+still active at T: ``P(alive) = 1 / (1 + a/(b+x) ((alpha+T)/(alpha+t_x))^(r+x))`` (Batislam,
+Denizel & Filiztekin 2007, Appendix A, eq. 5, as lifetimes cites it).",
+    pmf = "Probability that a new customer makes exactly n purchases in (0, t]:
+``P(X(t)=n) = B(a, b+n+1)/B(a, b) P(N(t)=n) + B(a+1, b+n)/B(a, b) P(N(t) >= n)`` with the
+NBD ``P(N(t)=j) = G(r+j)/(G(r) j!) (alpha/(alpha+t))^r (t/(alpha+t))^j``: the derivation of
+Fader, Hardie & Lee 2005 (Marketing Science), eq. 8, under the MBG/NBD assumption of
+Batislam, Denizel & Filiztekin 2007 (their model's assumptions) that a customer may also
+drop out at time 0."
+);
 
 model_class!(PyGammaGamma, GammaGamma, {
     #[new]
@@ -1059,7 +1100,10 @@ model_class!(PyGammaGamma, GammaGamma, {
         out(py, py_result(v)?, scalar)
     }
 
-    /// Mean spend per transaction in the population, ``p gamma / (q - 1)``.
+    /// Mean spend per transaction in the population, ``E[Z] = p gamma / (q - 1)``: the mean of
+    /// the Gamma(p, nu) spend with nu ~ Gamma(q, gamma) (Fader & Hardie 2013, "The Gamma-Gamma
+    /// model of monetary value", brucehardie.com note 025; the x = 0 case of its eq. 5 as
+    /// lifetimes cites it).
     ///
     /// Raises
     /// ------

@@ -173,8 +173,8 @@ model_class!(PyParetoNbd, ParetoNbd, {
     }
 
     /// Expected number of purchases in (0, t] of a new customer:
-    /// ``r beta / (alpha (s-1)) [1 - (beta/(beta+t))^(s-1)]`` (Fader & Hardie 2005
-    /// note 009).
+    /// ``E[X(t)] = r beta / (alpha (s-1)) [1 - (beta/(beta+t))^(s-1)]`` (Fader & Hardie 2005,
+    /// brucehardie.com note 009, the section on E[X(t)]; Schmittlein, Morrison & Colombo 1987).
     fn expected_purchases<'py>(
         &self,
         py: Python<'py>,
@@ -182,6 +182,23 @@ model_class!(PyParetoNbd, ParetoNbd, {
     ) -> PyResult<Bound<'py, PyAny>> {
         let m = self.model;
         vectorised(py, ["t"], [t], |[t]| m.expected_purchases_new(t))
+    }
+
+    /// Probability that a new customer makes exactly n purchases in (0, t]:
+    /// ``G(r+n)/(G(r) n!) (alpha/(alpha+t))^r (t/(alpha+t))^n (beta/(beta+t))^s
+    /// + alpha^r beta^s B(r+n, s+1)/B(r, s) [B1 - sum_{i<=n} G(r+s+i)/(G(r+s) i!) t^i B2(i)]``,
+    /// B1 and B2 Gauss hypergeometric terms (Fader & Hardie 2006, "Deriving an expression for
+    /// P(X(t) = x) under the Pareto/NBD model", brucehardie.com note 012).
+    fn probability_of_purchases<'py>(
+        &self,
+        py: Python<'py>,
+        n: &Bound<'py, PyAny>,
+        t: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let m = self.model;
+        vectorised(py, ["n", "t"], [n, t], |[n, t]| {
+            m.probability_of_n_purchases(n, t)
+        })
     }
 
     /// Expected purchases in (T, T + t] of customers with history (frequency, recency, T):
@@ -221,9 +238,14 @@ model_class!(PyParetoNbd, ParetoNbd, {
         )
     }
 
-    /// Probability that customers with history (frequency, recency, T) are still alive at T
-    /// (Fader & Hardie 2005 note 009). ``data=`` as in ``conditional_expected_purchases``
-    /// (column ``p_alive``).
+    /// Probability that customers with history (frequency x, recency t_x, T) are still alive at
+    /// T: ``P(alive) = 1 / (1 + s/(r+s+x) (alpha+T)^(r+x) (beta+T)^s A0)``, with, for
+    /// alpha >= beta, ``A0 = 2F1(r+s+x, s+1; r+s+x+1; (alpha-beta)/(alpha+t_x)) /
+    /// (alpha+t_x)^(r+s+x) - (the same at T)`` (alpha < beta: alpha and beta swapped and s+1
+    /// replaced by r+x) (Fader & Hardie 2005, "A note on deriving the Pareto/NBD model and
+    /// related expressions", brucehardie.com note 009, the P(alive) section; Schmittlein,
+    /// Morrison & Colombo 1987). ``data=`` as in ``conditional_expected_purchases`` (column
+    /// ``p_alive``).
     #[pyo3(signature = (frequency = None, recency = None, T = None, *, data = None))]
     #[allow(non_snake_case)]
     fn p_alive<'py>(
@@ -268,7 +290,12 @@ model_class!(PyParetoNbd, ParetoNbd, {
         log_table(py, log, kind)
     }
 
-    /// Discounted expected residual transactions (Fader, Hardie & Lee 2005, JMR, eq. 2).
+    /// Discounted expected residual transactions with continuous discounting at rate delta:
+    /// ``DERT = P(alive) (r+x)/(alpha+T) (beta+T) e^z z^(s-1) G(1-s, z)``, z = delta (beta+T),
+    /// G the upper incomplete gamma function, which is Fader, Hardie & Lee 2005's
+    /// ``alpha^r beta^s delta^(s-1) G(r+x+1) Psi(s, s; delta(beta+T)) / (G(r) (alpha+T)^(r+x+1) L)``
+    /// (Fader, Hardie & Lee 2005, "RFM and CLV: using iso-value curves for customer base
+    /// analysis", JMR 42(4), eq. 2).
     ///
     /// Parameters
     /// ----------
@@ -456,8 +483,10 @@ model_class!(PyBetaGeoBetaBinom, BetaGeoBetaBinom, {
         })
     }
 
-    /// Expected number of transactions of a new customer in its first n opportunities
-    /// (Fader, Hardie & Shang 2010, eq. 7).
+    /// Expected number of transactions of a new customer in its first n opportunities:
+    /// ``E[X(n)] = alpha/(alpha+beta) delta/(gamma-1) [1 - G(gamma+delta) G(1+delta+n) /
+    /// (G(gamma+delta+n) G(1+delta))]`` (Fader, Hardie & Shang 2010, "Customer-base analysis
+    /// in a discrete-time noncontractual setting", Marketing Science 29(6), eq. 7).
     fn expected_purchases<'py>(
         &self,
         py: Python<'py>,
@@ -468,7 +497,9 @@ model_class!(PyBetaGeoBetaBinom, BetaGeoBetaBinom, {
     }
 
     /// Probability that a new customer makes exactly ``x`` transactions in its first ``n``
-    /// opportunities (Fader, Hardie & Shang 2010, eq. 6).
+    /// opportunities: ``P(X(n)=x) = C(n, x) B(alpha+x, beta+n-x)/B(alpha, beta)
+    /// B(gamma, delta+n)/B(gamma, delta) + sum_{i=x}^{n-1} C(i, x) B(alpha+x, beta+i-x)/B(alpha,
+    /// beta) B(gamma+1, delta+i)/B(gamma, delta)`` (Fader, Hardie & Shang 2010, eq. 6).
     fn probability_of_purchases<'py>(
         &self,
         py: Python<'py>,
@@ -482,7 +513,10 @@ model_class!(PyBetaGeoBetaBinom, BetaGeoBetaBinom, {
     }
 
     /// Expected transactions in the next ``n_star`` opportunities of customers with history
-    /// (frequency, recency, periods) (Fader, Hardie & Shang 2010, eq. 13).
+    /// (frequency x, recency t_x, periods n): ``B(alpha+x+1, beta+n-x)/B(alpha, beta)
+    /// delta/(gamma-1) G(gamma+delta)/G(1+delta) [G(1+delta+n)/G(gamma+delta+n) -
+    /// G(1+delta+n+n_star)/G(gamma+delta+n+n_star)] / L``, L the likelihood of (x, t_x, n)
+    /// (its eq. 5) (Fader, Hardie & Shang 2010, eq. 13).
     fn conditional_expected_purchases<'py>(
         &self,
         py: Python<'py>,
@@ -500,8 +534,10 @@ model_class!(PyBetaGeoBetaBinom, BetaGeoBetaBinom, {
         )
     }
 
-    /// Probability that customers with history (frequency, recency, periods) are alive at
-    /// the next opportunity (Fader, Hardie & Shang 2010, eq. 11).
+    /// Probability that customers with history (frequency x, recency t_x, periods n) are alive
+    /// at the next opportunity: ``P(alive) = B(alpha+x, beta+n-x)/B(alpha, beta)
+    /// B(gamma, delta+n+1)/B(gamma, delta) / L``, L the likelihood of (x, t_x, n) (its eq. 5)
+    /// (Fader, Hardie & Shang 2010, eq. 11).
     fn p_alive<'py>(
         &self,
         py: Python<'py>,
@@ -519,7 +555,9 @@ model_class!(PyBetaGeoBetaBinom, BetaGeoBetaBinom, {
     }
 
     /// Discounted expected residual transactions, the transaction at opportunity n+t
-    /// discounted by ``(1 + discount_rate)^t`` (Fader, Hardie & Shang 2010, eq. 14).
+    /// discounted by ``(1 + d)^t``, d = discount_rate: ``DERT = B(alpha+x+1, beta+n-x)/B(alpha,
+    /// beta) B(gamma, delta+n+1)/(B(gamma, delta)(1+d)) 2F1(1, delta+n+1; gamma+delta+n+1;
+    /// 1/(1+d)) / L``, L the likelihood of (x, t_x, n) (Fader, Hardie & Shang 2010, eq. 14).
     fn dert<'py>(
         &self,
         py: Python<'py>,
@@ -668,15 +706,16 @@ model_class!(PyShiftedBetaGeo, ShiftedBetaGeo, {
         })
     }
 
-    /// S(t) = B(gamma, delta+t)/B(gamma, delta): probability of still being a customer after
-    /// t periods (Fader & Hardie 2007, eq. 5).
+    /// ``S(t) = B(gamma, delta+t)/B(gamma, delta)``: probability of still being a customer
+    /// after t periods (Fader & Hardie 2007, "How to project customer retention", Journal of
+    /// Interactive Marketing 21(1), eq. 5).
     fn survival<'py>(&self, py: Python<'py>, t: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
         let m = self.model;
         vectorised(py, ["t"], [t], |[t]| m.survival(t))
     }
 
-    /// P(T = t) = B(gamma+1, delta+t-1)/B(gamma, delta): probability of churning at the end
-    /// of period t (Fader & Hardie 2007, eq. 3).
+    /// ``P(T = t) = B(gamma+1, delta+t-1)/B(gamma, delta)``: probability of churning at the
+    /// end of period t (Fader & Hardie 2007, eq. 3).
     fn churn_probability<'py>(
         &self,
         py: Python<'py>,
@@ -686,8 +725,8 @@ model_class!(PyShiftedBetaGeo, ShiftedBetaGeo, {
         vectorised(py, ["t"], [t], |[t]| m.churn_probability(t))
     }
 
-    /// r_t = (delta+t-1)/(gamma+delta+t-1): the retention rate of period t (Fader & Hardie
-    /// 2007, eq. 6).
+    /// ``r_t = S(t)/S(t-1) = (delta+t-1)/(gamma+delta+t-1)``: the retention rate of period t
+    /// (Fader & Hardie 2007, eq. 6).
     fn retention_rate<'py>(
         &self,
         py: Python<'py>,
@@ -697,7 +736,9 @@ model_class!(PyShiftedBetaGeo, ShiftedBetaGeo, {
         vectorised(py, ["t"], [t], |[t]| m.retention_rate(t))
     }
 
-    /// Expected lifetime in periods, (gamma+delta-1)/(gamma-1).
+    /// Expected lifetime in periods, ``E[T] = sum_{t>=0} S(t) = (gamma+delta-1)/(gamma-1)``
+    /// (Fader & Hardie 2010, "Customer-base valuation in a contractual setting: the perils of
+    /// ignoring heterogeneity", Marketing Science 29(1), eq. 4 with d = 0).
     ///
     /// Raises
     /// ------
@@ -707,8 +748,8 @@ model_class!(PyShiftedBetaGeo, ShiftedBetaGeo, {
         py_result(self.model.expected_lifetime())
     }
 
-    /// Discounted expected lifetime, 2F1(1, delta; gamma+delta; 1/(1+d)) (Fader & Hardie
-    /// 2010, eq. 4); ``discount_rate`` is per period.
+    /// Discounted expected lifetime, ``DEL(d) = sum_{t>=0} S(t)/(1+d)^t = 2F1(1, delta;
+    /// gamma+delta; 1/(1+d))`` (Fader & Hardie 2010, eq. 4); ``discount_rate`` d is per period.
     fn discounted_expected_lifetime<'py>(
         &self,
         py: Python<'py>,
@@ -721,7 +762,9 @@ model_class!(PyShiftedBetaGeo, ShiftedBetaGeo, {
     }
 
     /// Discounted expected residual lifetime of a customer who has made ``renewals``
-    /// renewals (Fader & Hardie 2010, eq. 6); the next period counts 1.
+    /// renewals, the next period counting 1: ``DERL(d | n-1 renewals) =
+    /// (delta+n-1)/(gamma+delta+n-1) 2F1(1, delta+n; gamma+delta+n; 1/(1+d))``, n = renewals +
+    /// 1 (Fader & Hardie 2010, eq. 6).
     fn discounted_expected_residual_lifetime<'py>(
         &self,
         py: Python<'py>,
