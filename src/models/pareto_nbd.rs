@@ -452,6 +452,15 @@ impl ParetoNbd {
         }
     }
 
+    /// Simulates `n` customers observed for `t` time units after their first purchase, as
+    /// [`ParetoNbd::simulate_ages`] with every age `t`.
+    ///
+    /// # Errors
+    /// [`Error::InvalidParameter`] for n = 0 or a bad `t`.
+    pub fn simulate(&self, n: usize, t: f64, seed: u64) -> Result<RfmData> {
+        self.simulate_ages(&vec![t; n], seed)
+    }
+
     /// Simulates customers observed for `ages[i]` time units after their first purchase:
     /// lambda ~ Gamma(r, alpha), mu ~ Gamma(s, beta), lifetime ~ Exponential(mu), purchases at
     /// Poisson rate lambda while alive (SMC 1987 assumptions). Returns (x, t_x, T).

@@ -4,72 +4,30 @@
 
 use super::errors::{py_result, InvalidInputError};
 use super::models::{
-    arg, array_vec, customers, dump, fit_options, frame_columns, keyed_out, load, log_table,
-    model_class, optional_vec, out, rfm_from_args, time_unit, unit_or_data_unit, CoreModel,
-    DEFAULT_SIMULATION_START,
+    arg, array_vec, core_model, customers, dump, fit_options, frame_columns, keyed_out, load,
+    log_table, model_class, optional_vec, rfm_dict, rfm_from_args, rfm_model, time_unit,
+    unit_or_data_unit, vectorised, CoreModel, DEFAULT_SIMULATION_START,
 };
 use crate::models::beta_geo_beta_binom::{discrete_data, BetaGeoBetaBinom, BG_BB_PARAMS};
 use crate::models::pareto_nbd::{ParetoNbd, PARETO_NBD_PARAMS};
 use crate::models::shifted_beta_geo::{DurationData, ShiftedBetaGeo, SBG_PARAMS};
 use crate::models::simulate_log::SimulateLog;
-use crate::models::{broadcast_map, FitSummary, RfmData};
+use crate::models::{broadcast_map, FitSummary};
 use numpy::PyArray1;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyTuple, PyType};
 
-impl CoreModel for ParetoNbd {
-    const NAME: &'static str = "ParetoNBDModel";
-    const NAMES: &'static [&'static str] = &PARETO_NBD_PARAMS;
-    fn values(&self) -> Vec<f64> {
-        self.params().to_vec()
-    }
-    fn from_values(v: &[f64]) -> crate::error::Result<Self> {
-        ParetoNbd::new(v[0], v[1], v[2], v[3])
-    }
-}
-
-impl CoreModel for BetaGeoBetaBinom {
-    const NAME: &'static str = "BetaGeoBetaBinomModel";
-    const NAMES: &'static [&'static str] = &BG_BB_PARAMS;
-    fn values(&self) -> Vec<f64> {
-        self.params().to_vec()
-    }
-    fn from_values(v: &[f64]) -> crate::error::Result<Self> {
-        BetaGeoBetaBinom::new(v[0], v[1], v[2], v[3])
-    }
-}
-
-impl CoreModel for ShiftedBetaGeo {
-    const NAME: &'static str = "ShiftedBetaGeoModel";
-    const NAMES: &'static [&'static str] = &SBG_PARAMS;
-    fn values(&self) -> Vec<f64> {
-        self.params().to_vec()
-    }
-    fn from_values(v: &[f64]) -> crate::error::Result<Self> {
-        ShiftedBetaGeo::new(v[0], v[1])
-    }
-}
-
-/// Applies `f` to broadcast numeric arguments (scalars or 1-D arrays) detached from the
-/// interpreter; a float out when every input was a scalar, else a numpy array.
-fn vectorised<'py, const K: usize, F>(
-    py: Python<'py>,
-    names: [&str; K],
-    objs: [&Bound<'py, PyAny>; K],
-    f: F,
-) -> PyResult<Bound<'py, PyAny>>
-where
-    F: Fn([f64; K]) -> crate::error::Result<f64> + Send + Sync,
-{
-    let mut args = Vec::with_capacity(K);
-    for (n, o) in names.iter().zip(objs) {
-        args.push(arg(n, o)?);
-    }
-    let scalar = args.iter().all(|a| a.scalar);
-    let cols: [&[f64]; K] = std::array::from_fn(|k| args[k].values.as_slice());
-    let v = py.detach(|| broadcast_map(names, cols, f));
-    out(py, py_result(v)?, scalar)
-}
+core_model!(ParetoNbd, "ParetoNBDModel", PARETO_NBD_PARAMS, 0, 1, 2, 3);
+core_model!(
+    BetaGeoBetaBinom,
+    "BetaGeoBetaBinomModel",
+    BG_BB_PARAMS,
+    0,
+    1,
+    2,
+    3
+);
+core_model!(ShiftedBetaGeo, "ShiftedBetaGeoModel", SBG_PARAMS, 0, 1);
 
 /// The Pareto/NBD model (Schmittlein, Morrison & Colombo 1987): purchases at Poisson rate
 /// lambda ~ Gamma(r, alpha) while alive; exponential lifetimes with rate mu ~ Gamma(s, beta).
@@ -98,257 +56,61 @@ pub struct PyParetoNbd {
     extra: (),
 }
 
-model_class!(PyParetoNbd, ParetoNbd, {
-    #[new]
-    #[pyo3(signature = (r, alpha, s, beta))]
-    fn new(r: f64, alpha: f64, s: f64, beta: f64) -> PyResult<Self> {
-        Ok(PyParetoNbd {
-            model: py_result(ParetoNbd::new(r, alpha, s, beta))?,
-            fit: None,
-            unit: None,
-            extra: (),
-        })
-    }
-
-    /// Maximum-likelihood fit (exact gradient through the Gaussian hypergeometric function).
-    ///
-    /// Parameters
-    /// ----------
-    /// data : DataFrame, optional
-    ///     pandas/polars DataFrame, pyarrow Table or dict with columns ``frequency`` (or
-    ///     ``x``), ``recency`` (or ``t_x``) and ``T``, e.g. from ``rfm_summary``.
-    /// frequency, recency, T : array_like, optional
-    ///     The same as arrays, when ``data`` is not given.
-    /// weights : array_like or str, optional
-    ///     Number of customers each row stands for (a column name when ``data`` is given).
-    /// penalizer : float
-    ///     L2 penalty on the parameters, as in lifetimes (0 = plain maximum likelihood).
-    /// initial : sequence of float, optional
-    ///     Starting values (r, alpha, s, beta).
-    /// max_iterations, tolerance, restarts
-    ///     Optimizer settings (L-BFGS; restarts from perturbed starts on failure).
-    /// unit : str, optional
-    ///     The time unit of recency and T (e.g. "weeks"), stored with the model.
-    ///
-    /// Returns
-    /// -------
-    /// ParetoNBDModel
-    ///
-    /// Raises
-    /// ------
-    /// InvalidDataError
-    ///     For a bad row (naming column, row and value).
-    /// ConvergenceError
-    ///     When no start converges (with ``iterations`` and ``last_params``).
-    #[classmethod]
-    #[pyo3(signature = (data = None, *, frequency = None, recency = None, T = None,
-                weights = None, penalizer = 0.0, initial = None, max_iterations = 500,
-                tolerance = 1e-9, restarts = 4, unit = None))]
-    #[allow(non_snake_case, clippy::too_many_arguments)]
-    fn fit<'py>(
-        _cls: &Bound<'py, PyType>,
-        py: Python<'py>,
-        data: Option<&Bound<'py, PyAny>>,
-        frequency: Option<&Bound<'py, PyAny>>,
-        recency: Option<&Bound<'py, PyAny>>,
-        T: Option<&Bound<'py, PyAny>>,
-        weights: Option<&Bound<'py, PyAny>>,
-        penalizer: f64,
-        initial: Option<Vec<f64>>,
-        max_iterations: u64,
-        tolerance: f64,
-        restarts: usize,
-        unit: Option<String>,
-    ) -> PyResult<Self> {
-        let rfm = rfm_from_args(py, data, frequency, recency, T, weights)?;
-        let opts = fit_options(penalizer, initial, max_iterations, tolerance, restarts);
-        let fit = py_result(py.detach(|| ParetoNbd::fit(&rfm, &opts)))?;
-        let unit = unit_or_data_unit(py, unit, data)?;
-        Ok(PyParetoNbd {
-            model: fit.model,
-            fit: Some(fit.summary),
-            unit,
-            extra: (),
-        })
-    }
-
-    /// Expected number of purchases in (0, t] of a new customer:
-    /// ``E[X(t)] = r beta / (alpha (s-1)) [1 - (beta/(beta+t))^(s-1)]`` (Fader & Hardie 2005,
-    /// brucehardie.com note 009, the section on E[X(t)]; Schmittlein, Morrison & Colombo 1987).
-    fn expected_purchases<'py>(
-        &self,
-        py: Python<'py>,
-        t: &Bound<'py, PyAny>,
-    ) -> PyResult<Bound<'py, PyAny>> {
-        let m = self.model;
-        vectorised(py, ["t"], [t], |[t]| m.expected_purchases_new(t))
-    }
-
-    /// Probability that a new customer makes exactly n purchases in (0, t]:
-    /// ``G(r+n)/(G(r) n!) (alpha/(alpha+t))^r (t/(alpha+t))^n (beta/(beta+t))^s
-    /// + alpha^r beta^s B(r+n, s+1)/B(r, s) [B1 - sum_{i<=n} G(r+s+i)/(G(r+s) i!) t^i B2(i)]``,
-    /// B1 and B2 Gauss hypergeometric terms (Fader & Hardie 2006, "Deriving an expression for
-    /// P(X(t) = x) under the Pareto/NBD model", brucehardie.com note 012).
-    fn probability_of_purchases<'py>(
-        &self,
-        py: Python<'py>,
-        n: &Bound<'py, PyAny>,
-        t: &Bound<'py, PyAny>,
-    ) -> PyResult<Bound<'py, PyAny>> {
-        let m = self.model;
-        vectorised(py, ["n", "t"], [n, t], |[n, t]| {
-            m.probability_of_n_purchases(n, t)
-        })
-    }
-
-    /// Expected purchases in (T, T + t] of customers with history (frequency, recency, T):
-    /// ``(r+x)(beta+T)/((alpha+T)(s-1)) [1 - ((beta+T)/(beta+T+t))^(s-1)] P(alive)``
-    /// (Fader & Hardie 2005 note 009).
-    /// ``data=``: a frame with columns frequency, recency and T instead of the three arrays;
-    /// the result is then the same frame kind, column ``expected_purchases``, keyed by
-    /// customer.
-    #[pyo3(signature = (t, frequency = None, recency = None, T = None, *, data = None))]
-    #[allow(non_snake_case)]
-    fn conditional_expected_purchases<'py>(
-        &self,
-        py: Python<'py>,
-        t: &Bound<'py, PyAny>,
-        frequency: Option<&Bound<'py, PyAny>>,
-        recency: Option<&Bound<'py, PyAny>>,
-        T: Option<&Bound<'py, PyAny>>,
-        data: Option<&Bound<'py, PyAny>>,
-    ) -> PyResult<Bound<'py, PyAny>> {
-        let t = arg("t", t)?;
-        let c = customers(py, data, frequency, recency, T)?;
-        let scalar = t.scalar && c.scalar();
-        let m = self.model;
-        let v = py.detach(|| {
-            broadcast_map(
-                ["t", "frequency", "recency", "T"],
-                [&t.values, &c.x.values, &c.t_x.values, &c.t.values],
-                |[t, x, r, tt]| m.conditional_expected_purchases(t, x, r, tt),
+rfm_model!(
+    PyParetoNbd,
+    ParetoNbd,
+    (r, alpha, s, beta),
+    fit = "Maximum-likelihood fit (exact gradient through the Gaussian hypergeometric function).",
+    expected = "Expected number of purchases in (0, t] of a new customer:
+``E[X(t)] = r beta / (alpha (s-1)) [1 - (beta/(beta+t))^(s-1)]`` (Fader & Hardie 2005,
+brucehardie.com note 009, the section on E[X(t)]; Schmittlein, Morrison & Colombo 1987).",
+    conditional = "Expected purchases in (T, T + t] of customers with history (frequency x,
+recency t_x, T): ``(r+x)(beta+T)/((alpha+T)(s-1)) [1 - ((beta+T)/(beta+T+t))^(s-1)] P(alive)``
+(Fader & Hardie 2005, brucehardie.com note 009, the section on the conditional expectation).",
+    p_alive = "Probability that customers with history (frequency x, recency t_x, T) are still
+alive at T: ``P(alive) = 1 / (1 + s/(r+s+x) (alpha+T)^(r+x) (beta+T)^s A0)``, with, for
+alpha >= beta, ``A0 = 2F1(r+s+x, s+1; r+s+x+1; (alpha-beta)/(alpha+t_x)) / (alpha+t_x)^(r+s+x)
+- (the same at T)`` (alpha < beta: alpha and beta swapped and s+1 replaced by r+x) (Fader &
+Hardie 2005, \"A note on deriving the Pareto/NBD model and related expressions\",
+brucehardie.com note 009, the P(alive) section; Schmittlein, Morrison & Colombo 1987).",
+    pmf = "Probability that a new customer makes exactly n purchases in (0, t]:
+``P(X(t)=n) = G(r+n)/(G(r) n!) (alpha/(alpha+t))^r (t/(alpha+t))^n (beta/(beta+t))^s
++ alpha^r beta^s B(r+n, s+1)/B(r, s) [B1 - sum_{i<=n} G(r+s+i)/(G(r+s) i!) t^i B2(i)]``,
+B1 and B2(i) Gauss hypergeometric terms (Fader & Hardie 2006, \"Deriving an expression for
+P(X(t) = x) under the Pareto/NBD model\", brucehardie.com note 012).",
+    {
+        /// Discounted expected residual transactions with continuous discounting at rate delta:
+        /// ``DERT = P(alive) (r+x)/(alpha+T) (beta+T) e^z z^(s-1) G(1-s, z)``, z = delta (beta+T),
+        /// G the upper incomplete gamma function, which is Fader, Hardie & Lee 2005's
+        /// ``alpha^r beta^s delta^(s-1) G(r+x+1) Psi(s, s; delta(beta+T)) / (G(r) (alpha+T)^(r+x+1) L)``
+        /// (Fader, Hardie & Lee 2005, "RFM and CLV: using iso-value curves for customer base
+        /// analysis", JMR 42(4), eq. 2).
+        ///
+        /// Parameters
+        /// ----------
+        /// discount_rate : float
+        ///     Continuously compounded rate per time unit of the data (for 15% a year and weekly
+        ///     data, ``log(1.15) / 52``).
+        /// frequency, recency, T : float or array_like
+        #[allow(non_snake_case)]
+        fn dert<'py>(
+            &self,
+            py: Python<'py>,
+            discount_rate: &Bound<'py, PyAny>,
+            frequency: &Bound<'py, PyAny>,
+            recency: &Bound<'py, PyAny>,
+            T: &Bound<'py, PyAny>,
+        ) -> PyResult<Bound<'py, PyAny>> {
+            let m = self.model;
+            vectorised(
+                py,
+                ["discount_rate", "frequency", "recency", "T"],
+                [discount_rate, frequency, recency, T],
+                |[d, x, r, tt]| m.dert(d, x, r, tt),
             )
-        });
-        keyed_out(
-            py,
-            c.frame.as_ref(),
-            "expected_purchases",
-            py_result(v)?,
-            scalar,
-        )
+        }
     }
-
-    /// Probability that customers with history (frequency x, recency t_x, T) are still alive at
-    /// T: ``P(alive) = 1 / (1 + s/(r+s+x) (alpha+T)^(r+x) (beta+T)^s A0)``, with, for
-    /// alpha >= beta, ``A0 = 2F1(r+s+x, s+1; r+s+x+1; (alpha-beta)/(alpha+t_x)) /
-    /// (alpha+t_x)^(r+s+x) - (the same at T)`` (alpha < beta: alpha and beta swapped and s+1
-    /// replaced by r+x) (Fader & Hardie 2005, "A note on deriving the Pareto/NBD model and
-    /// related expressions", brucehardie.com note 009, the P(alive) section; Schmittlein,
-    /// Morrison & Colombo 1987). ``data=`` as in ``conditional_expected_purchases`` (column
-    /// ``p_alive``).
-    #[pyo3(signature = (frequency = None, recency = None, T = None, *, data = None))]
-    #[allow(non_snake_case)]
-    fn p_alive<'py>(
-        &self,
-        py: Python<'py>,
-        frequency: Option<&Bound<'py, PyAny>>,
-        recency: Option<&Bound<'py, PyAny>>,
-        T: Option<&Bound<'py, PyAny>>,
-        data: Option<&Bound<'py, PyAny>>,
-    ) -> PyResult<Bound<'py, PyAny>> {
-        let c = customers(py, data, frequency, recency, T)?;
-        let m = self.model;
-        let v = py.detach(|| {
-            broadcast_map(
-                ["frequency", "recency", "T"],
-                [&c.x.values, &c.t_x.values, &c.t.values],
-                |[x, r, tt]| m.p_alive(x, r, tt),
-            )
-        });
-        keyed_out(py, c.frame.as_ref(), "p_alive", py_result(v)?, c.scalar())
-    }
-
-    /// Simulated transaction log of ``n_customers`` customers whose first purchase is on
-    /// ``start`` (default 2000-01-01), observed for ``T`` units of ``unit``; as
-    /// ``BetaGeoModel.simulate_transactions``.
-    #[pyo3(signature = (n_customers, T, *, seed = 0, start = None, unit = "day", kind = "pandas"))]
-    #[allow(non_snake_case, clippy::too_many_arguments)]
-    fn simulate_transactions<'py>(
-        &self,
-        py: Python<'py>,
-        n_customers: usize,
-        T: f64,
-        seed: u64,
-        start: Option<chrono::NaiveDate>,
-        unit: &str,
-        kind: &str,
-    ) -> PyResult<Bound<'py, PyAny>> {
-        let unit = time_unit("unit", unit)?;
-        let start = start.unwrap_or(DEFAULT_SIMULATION_START);
-        let m = self.model;
-        let log = py_result(py.detach(|| m.simulate_log(n_customers, T, seed, start, unit)))?;
-        log_table(py, log, kind)
-    }
-
-    /// Discounted expected residual transactions with continuous discounting at rate delta:
-    /// ``DERT = P(alive) (r+x)/(alpha+T) (beta+T) e^z z^(s-1) G(1-s, z)``, z = delta (beta+T),
-    /// G the upper incomplete gamma function, which is Fader, Hardie & Lee 2005's
-    /// ``alpha^r beta^s delta^(s-1) G(r+x+1) Psi(s, s; delta(beta+T)) / (G(r) (alpha+T)^(r+x+1) L)``
-    /// (Fader, Hardie & Lee 2005, "RFM and CLV: using iso-value curves for customer base
-    /// analysis", JMR 42(4), eq. 2).
-    ///
-    /// Parameters
-    /// ----------
-    /// discount_rate : float
-    ///     Continuously compounded rate per time unit of the data (for 15% a year and weekly
-    ///     data, ``log(1.15) / 52``).
-    /// frequency, recency, T : float or array_like
-    #[allow(non_snake_case)]
-    fn dert<'py>(
-        &self,
-        py: Python<'py>,
-        discount_rate: &Bound<'py, PyAny>,
-        frequency: &Bound<'py, PyAny>,
-        recency: &Bound<'py, PyAny>,
-        T: &Bound<'py, PyAny>,
-    ) -> PyResult<Bound<'py, PyAny>> {
-        let m = self.model;
-        vectorised(
-            py,
-            ["discount_rate", "frequency", "recency", "T"],
-            [discount_rate, frequency, recency, T],
-            |[d, x, r, tt]| m.dert(d, x, r, tt),
-        )
-    }
-
-    /// Simulated customers observed for T time units after their first purchase.
-    ///
-    /// Returns
-    /// -------
-    /// dict
-    ///     ``{"frequency": ndarray, "recency": ndarray, "T": ndarray}``.
-    #[pyo3(signature = (n_customers, T, *, seed = 0))]
-    #[allow(non_snake_case)]
-    fn simulate<'py>(
-        &self,
-        py: Python<'py>,
-        n_customers: usize,
-        T: f64,
-        seed: u64,
-    ) -> PyResult<Bound<'py, PyDict>> {
-        let m = self.model;
-        let d = py_result(py.detach(|| m.simulate_ages(&vec![T; n_customers], seed)))?;
-        rfm_dict(py, d, "T")
-    }
-});
-
-fn rfm_dict<'py>(py: Python<'py>, d: RfmData, t_name: &str) -> PyResult<Bound<'py, PyDict>> {
-    let out = PyDict::new(py);
-    out.set_item("frequency", PyArray1::from_vec(py, d.x))?;
-    out.set_item("recency", PyArray1::from_vec(py, d.t_x))?;
-    out.set_item(t_name, PyArray1::from_vec(py, d.t))?;
-    Ok(out)
-}
+);
 
 /// The BG/BB model (Fader, Hardie & Shang 2010) for discrete transaction opportunities: while
 /// alive a customer transacts at each opportunity with probability p ~ Beta(alpha, beta) and
