@@ -237,6 +237,40 @@ pub(super) fn fit_options(
     }
 }
 
+/// Applies `f` to broadcast numeric arguments (scalars or 1-D arrays) detached from the
+/// interpreter; a float out when every input was a scalar, else a numpy array.
+pub(super) fn vectorised<'py, const K: usize, F>(
+    py: Python<'py>,
+    names: [&str; K],
+    objs: [&Bound<'py, PyAny>; K],
+    f: F,
+) -> PyResult<Bound<'py, PyAny>>
+where
+    F: Fn([f64; K]) -> crate::error::Result<f64> + Send + Sync,
+{
+    let mut args = Vec::with_capacity(K);
+    for (n, o) in names.iter().zip(objs) {
+        args.push(arg(n, o)?);
+    }
+    let scalar = args.iter().all(|a| a.scalar);
+    let cols: [&[f64]; K] = std::array::from_fn(|k| args[k].values.as_slice());
+    let v = py.detach(|| broadcast_map(names, cols, f));
+    out(py, py_result(v)?, scalar)
+}
+
+/// The simulated customers (x, t_x, T) as a dict of arrays; T under the key `t_name`.
+pub(super) fn rfm_dict<'py>(
+    py: Python<'py>,
+    d: RfmData,
+    t_name: &str,
+) -> PyResult<Bound<'py, PyDict>> {
+    let out = PyDict::new(py);
+    out.set_item("frequency", PyArray1::from_vec(py, d.x))?;
+    out.set_item("recency", PyArray1::from_vec(py, d.t_x))?;
+    out.set_item(t_name, PyArray1::from_vec(py, d.t))?;
+    Ok(out)
+}
+
 /// What the Python classes need from a core model.
 pub(super) trait CoreModel: Sized + Copy + Send + Sync {
     const NAME: &'static str;
@@ -245,38 +279,52 @@ pub(super) trait CoreModel: Sized + Copy + Send + Sync {
     fn from_values(v: &[f64]) -> crate::error::Result<Self>;
 }
 
-impl CoreModel for BetaGeo {
-    const NAME: &'static str = "BetaGeoModel";
-    const NAMES: &'static [&'static str] = &crate::models::beta_geo::BETA_GEO_PARAMS;
-    fn values(&self) -> Vec<f64> {
-        self.params().to_vec()
-    }
-    fn from_values(v: &[f64]) -> crate::error::Result<Self> {
-        BetaGeo::new(v[0], v[1], v[2], v[3])
-    }
+/// `impl CoreModel` for a core model with `params()` and `new(p0, p1, ..)`: its Python class
+/// name, its parameter names, and the indices of `new`'s arguments in `params()`.
+macro_rules! core_model {
+    ($core:ty, $name:literal, $names:expr, $($i:literal),+) => {
+        impl CoreModel for $core {
+            const NAME: &'static str = $name;
+            const NAMES: &'static [&'static str] = &$names;
+            fn values(&self) -> Vec<f64> {
+                self.params().to_vec()
+            }
+            fn from_values(v: &[f64]) -> crate::error::Result<Self> {
+                <$core>::new($(v[$i]),+)
+            }
+        }
+    };
 }
 
-impl CoreModel for ModifiedBetaGeo {
-    const NAME: &'static str = "ModifiedBetaGeoModel";
-    const NAMES: &'static [&'static str] = &crate::models::beta_geo::BETA_GEO_PARAMS;
-    fn values(&self) -> Vec<f64> {
-        self.params().to_vec()
-    }
-    fn from_values(v: &[f64]) -> crate::error::Result<Self> {
-        ModifiedBetaGeo::new(v[0], v[1], v[2], v[3])
-    }
-}
+/// Shared with the part B models (`super::models_b`).
+pub(super) use core_model;
 
-impl CoreModel for GammaGamma {
-    const NAME: &'static str = "GammaGammaModel";
-    const NAMES: &'static [&'static str] = &crate::models::gamma_gamma::GAMMA_GAMMA_PARAMS;
-    fn values(&self) -> Vec<f64> {
-        self.params().to_vec()
-    }
-    fn from_values(v: &[f64]) -> crate::error::Result<Self> {
-        GammaGamma::new(v[0], v[1], v[2])
-    }
-}
+core_model!(
+    BetaGeo,
+    "BetaGeoModel",
+    crate::models::beta_geo::BETA_GEO_PARAMS,
+    0,
+    1,
+    2,
+    3
+);
+core_model!(
+    ModifiedBetaGeo,
+    "ModifiedBetaGeoModel",
+    crate::models::beta_geo::BETA_GEO_PARAMS,
+    0,
+    1,
+    2,
+    3
+);
+core_model!(
+    GammaGamma,
+    "GammaGammaModel",
+    crate::models::gamma_gamma::GAMMA_GAMMA_PARAMS,
+    0,
+    1,
+    2
+);
 
 /// Model-specific fit statistics kept beside the core fit summary (saved in JSON).
 pub(super) trait Extra: Default + PartialEq + Sized {
@@ -658,13 +706,21 @@ pub struct PyGammaGamma {
     extra: Option<f64>,
 }
 
-macro_rules! bg_family {
-    ($ty:ident, $core:ty) => {
+/// The classes of the continuous-time models fitted on (frequency, recency, T): BG/NBD, MBG/NBD
+/// and Pareto/NBD. On top of [`model_class`]: the constructor from the four parameters
+/// `($p0, ..)`, `fit`, `simulate`, `simulate_transactions` and the predictions all three have,
+/// then `$extra`. The `$doc_*` literals are the parts of the docstrings that differ between the
+/// models: the first line of `fit`'s and the first paragraph (formula and paper) of each
+/// prediction's.
+macro_rules! rfm_model {
+    ($ty:ident, $core:ty, ($p0:ident, $p1:ident, $p2:ident, $p3:ident), fit = $doc_f:literal,
+     expected = $doc_e:literal, conditional = $doc_c:literal, p_alive = $doc_p:literal,
+     pmf = $doc_n:literal, { $($extra:tt)* }) => {
         model_class!($ty, $core, {
             #[new]
-            #[pyo3(signature = (r, alpha, a, b))]
-            fn new(r: f64, alpha: f64, a: f64, b: f64) -> PyResult<Self> {
-                let model = py_result(<$core>::new(r, alpha, a, b))?;
+            #[pyo3(signature = ($p0, $p1, $p2, $p3))]
+            fn new($p0: f64, $p1: f64, $p2: f64, $p3: f64) -> PyResult<Self> {
+                let model = py_result(<$core>::new($p0, $p1, $p2, $p3))?;
                 Ok($ty {
                     model,
                     fit: None,
@@ -673,7 +729,7 @@ macro_rules! bg_family {
                 })
             }
 
-            /// Maximum-likelihood fit.
+            #[doc = $doc_f]
             ///
             /// Parameters
             /// ----------
@@ -689,7 +745,7 @@ macro_rules! bg_family {
             /// penalizer : float
             ///     L2 penalty on the parameters, as in lifetimes (0 = plain maximum likelihood).
             /// initial : sequence of float, optional
-            ///     Starting values (r, alpha, a, b).
+            ///     Starting values, in the order of ``params``.
             /// max_iterations, tolerance, restarts
             ///     Optimizer settings (L-BFGS; restarts from perturbed starts on failure).
             /// unit : str, optional
@@ -737,8 +793,7 @@ macro_rules! bg_family {
                 })
             }
 
-            /// Expected number of purchases in (0, t] of a new customer (FHL 2005 eq. 9 for
-            /// BG/NBD; Batislam et al. 2007 for MBG/NBD).
+            #[doc = $doc_e]
             ///
             /// Parameters
             /// ----------
@@ -749,16 +804,11 @@ macro_rules! bg_family {
                 py: Python<'py>,
                 t: &Bound<'py, PyAny>,
             ) -> PyResult<Bound<'py, PyAny>> {
-                let t = arg("t", t)?;
                 let m = self.model;
-                let v = py.detach(|| {
-                    broadcast_map(["t"], [&t.values], |[t]| m.expected_purchases_new(t))
-                });
-                out(py, py_result(v)?, t.scalar)
+                vectorised(py, ["t"], [t], |[t]| m.expected_purchases_new(t))
             }
 
-            /// Expected purchases in (T, T + t] of customers with history (frequency, recency,
-            /// T) (FHL 2005 eq. 10).
+            #[doc = $doc_c]
             ///
             /// Parameters
             /// ----------
@@ -799,9 +849,9 @@ macro_rules! bg_family {
                 keyed_out(py, c.frame.as_ref(), "expected_purchases", py_result(v)?, scalar)
             }
 
-            /// Probability that customers with history (frequency, recency, T) are still
-            /// active at T (Fader, Hardie & Lee 2008, note 021; lifetimes' formula). ``data=`` as in
-            /// ``conditional_expected_purchases`` (column ``p_alive``).
+            #[doc = $doc_p]
+            ///
+            /// ``data=`` as in ``conditional_expected_purchases`` (column ``p_alive``).
             #[pyo3(signature = (frequency = None, recency = None, T = None, *, data = None))]
             #[allow(non_snake_case)]
             fn p_alive<'py>(
@@ -883,37 +933,77 @@ macro_rules! bg_family {
             ) -> PyResult<Bound<'py, PyDict>> {
                 let m = self.model;
                 let d = py_result(py.detach(|| m.simulate(n_customers, T, seed)))?;
-                let out = PyDict::new(py);
-                out.set_item("frequency", PyArray1::from_vec(py, d.x))?;
-                out.set_item("recency", PyArray1::from_vec(py, d.t_x))?;
-                out.set_item("T", PyArray1::from_vec(py, d.t))?;
-                Ok(out)
+                rfm_dict(py, d, "T")
             }
 
-            /// Probability that a new customer makes exactly n purchases in (0, t] (FHL 2005
-            /// eq. 8 for BG/NBD).
+            #[doc = $doc_n]
             fn probability_of_purchases<'py>(
                 &self,
                 py: Python<'py>,
                 n: &Bound<'py, PyAny>,
                 t: &Bound<'py, PyAny>,
             ) -> PyResult<Bound<'py, PyAny>> {
-                let (n, t) = (arg("n", n)?, arg("t", t)?);
-                let scalar = n.scalar && t.scalar;
                 let m = self.model;
-                let v = py.detach(|| {
-                    broadcast_map(["n", "t"], [&n.values, &t.values], |[n, t]| {
-                        m.probability_of_n_purchases(n, t)
-                    })
-                });
-                out(py, py_result(v)?, scalar)
+                vectorised(py, ["n", "t"], [n, t], |[n, t]| m.probability_of_n_purchases(n, t))
             }
+
+            $($extra)*
         });
     };
 }
 
-bg_family!(PyBetaGeo, BetaGeo);
-bg_family!(PyModifiedBetaGeo, ModifiedBetaGeo);
+/// The continuous-time model machinery, shared with the Pareto/NBD (`super::models_b`).
+pub(super) use rfm_model;
+
+rfm_model!(
+    PyBetaGeo,
+    BetaGeo,
+    (r, alpha, a, b),
+    fit = "Maximum-likelihood fit.",
+    expected = "Expected number of purchases in (0, t] of a new customer:
+``E[X(t)] = (a+b-1)/(a-1) [1 - (alpha/(alpha+t))^r 2F1(r, b; a+b-1; t/(alpha+t))]``
+(Fader, Hardie & Lee 2005, \"Counting your customers the easy way\", Marketing Science
+24(2), eq. 9).",
+    conditional = "Expected purchases in (T, T + t] of customers with history (frequency x,
+recency t_x, T):
+``(a+b+x-1)/(a-1) [1 - ((alpha+T)/(alpha+T+t))^(r+x) 2F1(r+x, b+x; a+b+x-1; t/(alpha+T+t))]
+/ (1 + [x > 0] a/(b+x-1) ((alpha+T)/(alpha+t_x))^(r+x))`` (Fader, Hardie & Lee 2005,
+Marketing Science, eq. 10).",
+    p_alive = "Probability that customers with history (frequency x, recency t_x, T) are
+still active at T: ``P(alive) = 1 / (1 + [x > 0] a/(b+x-1) ((alpha+T)/(alpha+t_x))^(r+x))``
+(Fader, Hardie & Lee 2008, \"Computing P(alive) using the BG/NBD model\", brucehardie.com
+note 021).",
+    pmf = "Probability that a new customer makes exactly n purchases in (0, t]:
+``P(X(t)=n) = B(a, b+n)/B(a, b) G(r+n)/(G(r) n!) (alpha/(alpha+t))^r (t/(alpha+t))^n
++ [n > 0] B(a+1, b+n-1)/B(a, b) [1 - (alpha/(alpha+t))^r sum_{j<n} G(r+j)/(G(r) j!)
+(t/(alpha+t))^j]`` (Fader, Hardie & Lee 2005, Marketing Science, eq. 8).",
+    {}
+);
+rfm_model!(
+    PyModifiedBetaGeo,
+    ModifiedBetaGeo,
+    (r, alpha, a, b),
+    fit = "Maximum-likelihood fit.",
+    expected = "Expected number of purchases in (0, t] of a new customer:
+``E[X(t)] = b/(a-1) [1 - (alpha/(alpha+t))^r 2F1(r, b+1; a+b; t/(alpha+t))]`` (Batislam,
+Denizel & Filiztekin 2007, \"Empirical validation and comparison of models for customer base
+analysis\", IJRM 24(3), Appendix A).",
+    conditional = "Expected purchases in (T, T + t] of customers with history (frequency x,
+recency t_x, T):
+``(a+b+x)/(a-1) [1 - ((alpha+T)/(alpha+T+t))^(r+x) 2F1(r+x, b+x+1; a+b+x; t/(alpha+T+t))]
+/ (1 + a/(b+x) ((alpha+T)/(alpha+t_x))^(r+x))`` (Batislam, Denizel & Filiztekin 2007,
+Appendix A).",
+    p_alive = "Probability that customers with history (frequency x, recency t_x, T) are
+still active at T: ``P(alive) = 1 / (1 + a/(b+x) ((alpha+T)/(alpha+t_x))^(r+x))`` (Batislam,
+Denizel & Filiztekin 2007, Appendix A, eq. 5, as lifetimes cites it).",
+    pmf = "Probability that a new customer makes exactly n purchases in (0, t]:
+``P(X(t)=n) = B(a, b+n+1)/B(a, b) P(N(t)=n) + B(a+1, b+n)/B(a, b) P(N(t) >= n)`` with the
+NBD ``P(N(t)=j) = G(r+j)/(G(r) j!) (alpha/(alpha+t))^r (t/(alpha+t))^j``: the derivation of
+Fader, Hardie & Lee 2005 (Marketing Science), eq. 8, under the MBG/NBD assumption of
+Batislam, Denizel & Filiztekin 2007 (their model's assumptions) that a customer may also
+drop out at time 0.",
+    {}
+);
 
 model_class!(PyGammaGamma, GammaGamma, {
     #[new]
@@ -1043,23 +1133,19 @@ model_class!(PyGammaGamma, GammaGamma, {
         frequency: &Bound<'py, PyAny>,
         monetary_value: &Bound<'py, PyAny>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let (x, mv) = (
-            arg("frequency", frequency)?,
-            arg("monetary_value", monetary_value)?,
-        );
-        let scalar = x.scalar && mv.scalar;
         let m = self.model;
-        let v = py.detach(|| {
-            broadcast_map(
-                ["frequency", "monetary_value"],
-                [&x.values, &mv.values],
-                |[x, mv]| m.conditional_expected_spend(x, mv),
-            )
-        });
-        out(py, py_result(v)?, scalar)
+        vectorised(
+            py,
+            ["frequency", "monetary_value"],
+            [frequency, monetary_value],
+            |[x, mv]| m.conditional_expected_spend(x, mv),
+        )
     }
 
-    /// Mean spend per transaction in the population, ``p gamma / (q - 1)``.
+    /// Mean spend per transaction in the population, ``E[Z] = p gamma / (q - 1)``: the mean of
+    /// the Gamma(p, nu) spend with nu ~ Gamma(q, gamma) (Fader & Hardie 2013, "The Gamma-Gamma
+    /// model of monetary value", brucehardie.com note 025; the x = 0 case of its eq. 5 as
+    /// lifetimes cites it).
     ///
     /// Raises
     /// ------

@@ -4,72 +4,30 @@
 
 use super::errors::{py_result, InvalidInputError};
 use super::models::{
-    arg, array_vec, customers, dump, fit_options, frame_columns, keyed_out, load, log_table,
-    model_class, optional_vec, out, rfm_from_args, time_unit, unit_or_data_unit, CoreModel,
-    DEFAULT_SIMULATION_START,
+    arg, array_vec, core_model, customers, dump, fit_options, frame_columns, keyed_out, load,
+    log_table, model_class, optional_vec, rfm_dict, rfm_from_args, rfm_model, time_unit,
+    unit_or_data_unit, vectorised, CoreModel, DEFAULT_SIMULATION_START,
 };
 use crate::models::beta_geo_beta_binom::{discrete_data, BetaGeoBetaBinom, BG_BB_PARAMS};
 use crate::models::pareto_nbd::{ParetoNbd, PARETO_NBD_PARAMS};
 use crate::models::shifted_beta_geo::{DurationData, ShiftedBetaGeo, SBG_PARAMS};
 use crate::models::simulate_log::SimulateLog;
-use crate::models::{broadcast_map, FitSummary, RfmData};
+use crate::models::{broadcast_map, FitSummary};
 use numpy::PyArray1;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyTuple, PyType};
 
-impl CoreModel for ParetoNbd {
-    const NAME: &'static str = "ParetoNBDModel";
-    const NAMES: &'static [&'static str] = &PARETO_NBD_PARAMS;
-    fn values(&self) -> Vec<f64> {
-        self.params().to_vec()
-    }
-    fn from_values(v: &[f64]) -> crate::error::Result<Self> {
-        ParetoNbd::new(v[0], v[1], v[2], v[3])
-    }
-}
-
-impl CoreModel for BetaGeoBetaBinom {
-    const NAME: &'static str = "BetaGeoBetaBinomModel";
-    const NAMES: &'static [&'static str] = &BG_BB_PARAMS;
-    fn values(&self) -> Vec<f64> {
-        self.params().to_vec()
-    }
-    fn from_values(v: &[f64]) -> crate::error::Result<Self> {
-        BetaGeoBetaBinom::new(v[0], v[1], v[2], v[3])
-    }
-}
-
-impl CoreModel for ShiftedBetaGeo {
-    const NAME: &'static str = "ShiftedBetaGeoModel";
-    const NAMES: &'static [&'static str] = &SBG_PARAMS;
-    fn values(&self) -> Vec<f64> {
-        self.params().to_vec()
-    }
-    fn from_values(v: &[f64]) -> crate::error::Result<Self> {
-        ShiftedBetaGeo::new(v[0], v[1])
-    }
-}
-
-/// Applies `f` to broadcast numeric arguments (scalars or 1-D arrays) detached from the
-/// interpreter; a float out when every input was a scalar, else a numpy array.
-fn vectorised<'py, const K: usize, F>(
-    py: Python<'py>,
-    names: [&str; K],
-    objs: [&Bound<'py, PyAny>; K],
-    f: F,
-) -> PyResult<Bound<'py, PyAny>>
-where
-    F: Fn([f64; K]) -> crate::error::Result<f64> + Send + Sync,
-{
-    let mut args = Vec::with_capacity(K);
-    for (n, o) in names.iter().zip(objs) {
-        args.push(arg(n, o)?);
-    }
-    let scalar = args.iter().all(|a| a.scalar);
-    let cols: [&[f64]; K] = std::array::from_fn(|k| args[k].values.as_slice());
-    let v = py.detach(|| broadcast_map(names, cols, f));
-    out(py, py_result(v)?, scalar)
-}
+core_model!(ParetoNbd, "ParetoNBDModel", PARETO_NBD_PARAMS, 0, 1, 2, 3);
+core_model!(
+    BetaGeoBetaBinom,
+    "BetaGeoBetaBinomModel",
+    BG_BB_PARAMS,
+    0,
+    1,
+    2,
+    3
+);
+core_model!(ShiftedBetaGeo, "ShiftedBetaGeoModel", SBG_PARAMS, 0, 1);
 
 /// The Pareto/NBD model (Schmittlein, Morrison & Colombo 1987): purchases at Poisson rate
 /// lambda ~ Gamma(r, alpha) while alive; exponential lifetimes with rate mu ~ Gamma(s, beta).
@@ -98,230 +56,61 @@ pub struct PyParetoNbd {
     extra: (),
 }
 
-model_class!(PyParetoNbd, ParetoNbd, {
-    #[new]
-    #[pyo3(signature = (r, alpha, s, beta))]
-    fn new(r: f64, alpha: f64, s: f64, beta: f64) -> PyResult<Self> {
-        Ok(PyParetoNbd {
-            model: py_result(ParetoNbd::new(r, alpha, s, beta))?,
-            fit: None,
-            unit: None,
-            extra: (),
-        })
-    }
-
-    /// Maximum-likelihood fit (exact gradient through the Gaussian hypergeometric function).
-    ///
-    /// Parameters
-    /// ----------
-    /// data : DataFrame, optional
-    ///     pandas/polars DataFrame, pyarrow Table or dict with columns ``frequency`` (or
-    ///     ``x``), ``recency`` (or ``t_x``) and ``T``, e.g. from ``rfm_summary``.
-    /// frequency, recency, T : array_like, optional
-    ///     The same as arrays, when ``data`` is not given.
-    /// weights : array_like or str, optional
-    ///     Number of customers each row stands for (a column name when ``data`` is given).
-    /// penalizer : float
-    ///     L2 penalty on the parameters, as in lifetimes (0 = plain maximum likelihood).
-    /// initial : sequence of float, optional
-    ///     Starting values (r, alpha, s, beta).
-    /// max_iterations, tolerance, restarts
-    ///     Optimizer settings (L-BFGS; restarts from perturbed starts on failure).
-    /// unit : str, optional
-    ///     The time unit of recency and T (e.g. "weeks"), stored with the model.
-    ///
-    /// Returns
-    /// -------
-    /// ParetoNBDModel
-    ///
-    /// Raises
-    /// ------
-    /// InvalidDataError
-    ///     For a bad row (naming column, row and value).
-    /// ConvergenceError
-    ///     When no start converges (with ``iterations`` and ``last_params``).
-    #[classmethod]
-    #[pyo3(signature = (data = None, *, frequency = None, recency = None, T = None,
-                weights = None, penalizer = 0.0, initial = None, max_iterations = 500,
-                tolerance = 1e-9, restarts = 4, unit = None))]
-    #[allow(non_snake_case, clippy::too_many_arguments)]
-    fn fit<'py>(
-        _cls: &Bound<'py, PyType>,
-        py: Python<'py>,
-        data: Option<&Bound<'py, PyAny>>,
-        frequency: Option<&Bound<'py, PyAny>>,
-        recency: Option<&Bound<'py, PyAny>>,
-        T: Option<&Bound<'py, PyAny>>,
-        weights: Option<&Bound<'py, PyAny>>,
-        penalizer: f64,
-        initial: Option<Vec<f64>>,
-        max_iterations: u64,
-        tolerance: f64,
-        restarts: usize,
-        unit: Option<String>,
-    ) -> PyResult<Self> {
-        let rfm = rfm_from_args(py, data, frequency, recency, T, weights)?;
-        let opts = fit_options(penalizer, initial, max_iterations, tolerance, restarts);
-        let fit = py_result(py.detach(|| ParetoNbd::fit(&rfm, &opts)))?;
-        let unit = unit_or_data_unit(py, unit, data)?;
-        Ok(PyParetoNbd {
-            model: fit.model,
-            fit: Some(fit.summary),
-            unit,
-            extra: (),
-        })
-    }
-
-    /// Expected number of purchases in (0, t] of a new customer:
-    /// ``r beta / (alpha (s-1)) [1 - (beta/(beta+t))^(s-1)]`` (Fader & Hardie 2005
-    /// note 009).
-    fn expected_purchases<'py>(
-        &self,
-        py: Python<'py>,
-        t: &Bound<'py, PyAny>,
-    ) -> PyResult<Bound<'py, PyAny>> {
-        let m = self.model;
-        vectorised(py, ["t"], [t], |[t]| m.expected_purchases_new(t))
-    }
-
-    /// Expected purchases in (T, T + t] of customers with history (frequency, recency, T):
-    /// ``(r+x)(beta+T)/((alpha+T)(s-1)) [1 - ((beta+T)/(beta+T+t))^(s-1)] P(alive)``
-    /// (Fader & Hardie 2005 note 009).
-    /// ``data=``: a frame with columns frequency, recency and T instead of the three arrays;
-    /// the result is then the same frame kind, column ``expected_purchases``, keyed by
-    /// customer.
-    #[pyo3(signature = (t, frequency = None, recency = None, T = None, *, data = None))]
-    #[allow(non_snake_case)]
-    fn conditional_expected_purchases<'py>(
-        &self,
-        py: Python<'py>,
-        t: &Bound<'py, PyAny>,
-        frequency: Option<&Bound<'py, PyAny>>,
-        recency: Option<&Bound<'py, PyAny>>,
-        T: Option<&Bound<'py, PyAny>>,
-        data: Option<&Bound<'py, PyAny>>,
-    ) -> PyResult<Bound<'py, PyAny>> {
-        let t = arg("t", t)?;
-        let c = customers(py, data, frequency, recency, T)?;
-        let scalar = t.scalar && c.scalar();
-        let m = self.model;
-        let v = py.detach(|| {
-            broadcast_map(
-                ["t", "frequency", "recency", "T"],
-                [&t.values, &c.x.values, &c.t_x.values, &c.t.values],
-                |[t, x, r, tt]| m.conditional_expected_purchases(t, x, r, tt),
+rfm_model!(
+    PyParetoNbd,
+    ParetoNbd,
+    (r, alpha, s, beta),
+    fit = "Maximum-likelihood fit (exact gradient through the Gaussian hypergeometric function).",
+    expected = "Expected number of purchases in (0, t] of a new customer:
+``E[X(t)] = r beta / (alpha (s-1)) [1 - (beta/(beta+t))^(s-1)]`` (Fader & Hardie 2005,
+brucehardie.com note 009, the section on E[X(t)]; Schmittlein, Morrison & Colombo 1987).",
+    conditional = "Expected purchases in (T, T + t] of customers with history (frequency x,
+recency t_x, T): ``(r+x)(beta+T)/((alpha+T)(s-1)) [1 - ((beta+T)/(beta+T+t))^(s-1)] P(alive)``
+(Fader & Hardie 2005, brucehardie.com note 009, the section on the conditional expectation).",
+    p_alive = "Probability that customers with history (frequency x, recency t_x, T) are still
+alive at T: ``P(alive) = 1 / (1 + s/(r+s+x) (alpha+T)^(r+x) (beta+T)^s A0)``, with, for
+alpha >= beta, ``A0 = 2F1(r+s+x, s+1; r+s+x+1; (alpha-beta)/(alpha+t_x)) / (alpha+t_x)^(r+s+x)
+- (the same at T)`` (alpha < beta: alpha and beta swapped and s+1 replaced by r+x) (Fader &
+Hardie 2005, \"A note on deriving the Pareto/NBD model and related expressions\",
+brucehardie.com note 009, the P(alive) section; Schmittlein, Morrison & Colombo 1987).",
+    pmf = "Probability that a new customer makes exactly n purchases in (0, t]:
+``P(X(t)=n) = G(r+n)/(G(r) n!) (alpha/(alpha+t))^r (t/(alpha+t))^n (beta/(beta+t))^s
++ alpha^r beta^s B(r+n, s+1)/B(r, s) [B1 - sum_{i<=n} G(r+s+i)/(G(r+s) i!) t^i B2(i)]``,
+B1 and B2(i) Gauss hypergeometric terms (Fader & Hardie 2006, \"Deriving an expression for
+P(X(t) = x) under the Pareto/NBD model\", brucehardie.com note 012).",
+    {
+        /// Discounted expected residual transactions with continuous discounting at rate delta:
+        /// ``DERT = P(alive) (r+x)/(alpha+T) (beta+T) e^z z^(s-1) G(1-s, z)``, z = delta (beta+T),
+        /// G the upper incomplete gamma function, which is Fader, Hardie & Lee 2005's
+        /// ``alpha^r beta^s delta^(s-1) G(r+x+1) Psi(s, s; delta(beta+T)) / (G(r) (alpha+T)^(r+x+1) L)``
+        /// (Fader, Hardie & Lee 2005, "RFM and CLV: using iso-value curves for customer base
+        /// analysis", JMR 42(4), eq. 2).
+        ///
+        /// Parameters
+        /// ----------
+        /// discount_rate : float
+        ///     Continuously compounded rate per time unit of the data (for 15% a year and weekly
+        ///     data, ``log(1.15) / 52``).
+        /// frequency, recency, T : float or array_like
+        #[allow(non_snake_case)]
+        fn dert<'py>(
+            &self,
+            py: Python<'py>,
+            discount_rate: &Bound<'py, PyAny>,
+            frequency: &Bound<'py, PyAny>,
+            recency: &Bound<'py, PyAny>,
+            T: &Bound<'py, PyAny>,
+        ) -> PyResult<Bound<'py, PyAny>> {
+            let m = self.model;
+            vectorised(
+                py,
+                ["discount_rate", "frequency", "recency", "T"],
+                [discount_rate, frequency, recency, T],
+                |[d, x, r, tt]| m.dert(d, x, r, tt),
             )
-        });
-        keyed_out(
-            py,
-            c.frame.as_ref(),
-            "expected_purchases",
-            py_result(v)?,
-            scalar,
-        )
+        }
     }
-
-    /// Probability that customers with history (frequency, recency, T) are still alive at T
-    /// (Fader & Hardie 2005 note 009). ``data=`` as in ``conditional_expected_purchases``
-    /// (column ``p_alive``).
-    #[pyo3(signature = (frequency = None, recency = None, T = None, *, data = None))]
-    #[allow(non_snake_case)]
-    fn p_alive<'py>(
-        &self,
-        py: Python<'py>,
-        frequency: Option<&Bound<'py, PyAny>>,
-        recency: Option<&Bound<'py, PyAny>>,
-        T: Option<&Bound<'py, PyAny>>,
-        data: Option<&Bound<'py, PyAny>>,
-    ) -> PyResult<Bound<'py, PyAny>> {
-        let c = customers(py, data, frequency, recency, T)?;
-        let m = self.model;
-        let v = py.detach(|| {
-            broadcast_map(
-                ["frequency", "recency", "T"],
-                [&c.x.values, &c.t_x.values, &c.t.values],
-                |[x, r, tt]| m.p_alive(x, r, tt),
-            )
-        });
-        keyed_out(py, c.frame.as_ref(), "p_alive", py_result(v)?, c.scalar())
-    }
-
-    /// Simulated transaction log of ``n_customers`` customers whose first purchase is on
-    /// ``start`` (default 2000-01-01), observed for ``T`` units of ``unit``; as
-    /// ``BetaGeoModel.simulate_transactions``.
-    #[pyo3(signature = (n_customers, T, *, seed = 0, start = None, unit = "day", kind = "pandas"))]
-    #[allow(non_snake_case, clippy::too_many_arguments)]
-    fn simulate_transactions<'py>(
-        &self,
-        py: Python<'py>,
-        n_customers: usize,
-        T: f64,
-        seed: u64,
-        start: Option<chrono::NaiveDate>,
-        unit: &str,
-        kind: &str,
-    ) -> PyResult<Bound<'py, PyAny>> {
-        let unit = time_unit("unit", unit)?;
-        let start = start.unwrap_or(DEFAULT_SIMULATION_START);
-        let m = self.model;
-        let log = py_result(py.detach(|| m.simulate_log(n_customers, T, seed, start, unit)))?;
-        log_table(py, log, kind)
-    }
-
-    /// Discounted expected residual transactions (Fader, Hardie & Lee 2005, JMR, eq. 2).
-    ///
-    /// Parameters
-    /// ----------
-    /// discount_rate : float
-    ///     Continuously compounded rate per time unit of the data (for 15% a year and weekly
-    ///     data, ``log(1.15) / 52``).
-    /// frequency, recency, T : float or array_like
-    #[allow(non_snake_case)]
-    fn dert<'py>(
-        &self,
-        py: Python<'py>,
-        discount_rate: &Bound<'py, PyAny>,
-        frequency: &Bound<'py, PyAny>,
-        recency: &Bound<'py, PyAny>,
-        T: &Bound<'py, PyAny>,
-    ) -> PyResult<Bound<'py, PyAny>> {
-        let m = self.model;
-        vectorised(
-            py,
-            ["discount_rate", "frequency", "recency", "T"],
-            [discount_rate, frequency, recency, T],
-            |[d, x, r, tt]| m.dert(d, x, r, tt),
-        )
-    }
-
-    /// Simulated customers observed for T time units after their first purchase.
-    ///
-    /// Returns
-    /// -------
-    /// dict
-    ///     ``{"frequency": ndarray, "recency": ndarray, "T": ndarray}``.
-    #[pyo3(signature = (n_customers, T, *, seed = 0))]
-    #[allow(non_snake_case)]
-    fn simulate<'py>(
-        &self,
-        py: Python<'py>,
-        n_customers: usize,
-        T: f64,
-        seed: u64,
-    ) -> PyResult<Bound<'py, PyDict>> {
-        let m = self.model;
-        let d = py_result(py.detach(|| m.simulate_ages(&vec![T; n_customers], seed)))?;
-        rfm_dict(py, d, "T")
-    }
-});
-
-fn rfm_dict<'py>(py: Python<'py>, d: RfmData, t_name: &str) -> PyResult<Bound<'py, PyDict>> {
-    let out = PyDict::new(py);
-    out.set_item("frequency", PyArray1::from_vec(py, d.x))?;
-    out.set_item("recency", PyArray1::from_vec(py, d.t_x))?;
-    out.set_item(t_name, PyArray1::from_vec(py, d.t))?;
-    Ok(out)
-}
+);
 
 /// The BG/BB model (Fader, Hardie & Shang 2010) for discrete transaction opportunities: while
 /// alive a customer transacts at each opportunity with probability p ~ Beta(alpha, beta) and
@@ -456,8 +245,10 @@ model_class!(PyBetaGeoBetaBinom, BetaGeoBetaBinom, {
         })
     }
 
-    /// Expected number of transactions of a new customer in its first n opportunities
-    /// (Fader, Hardie & Shang 2010, eq. 7).
+    /// Expected number of transactions of a new customer in its first n opportunities:
+    /// ``E[X(n)] = alpha/(alpha+beta) delta/(gamma-1) [1 - G(gamma+delta) G(1+delta+n) /
+    /// (G(gamma+delta+n) G(1+delta))]`` (Fader, Hardie & Shang 2010, "Customer-base analysis
+    /// in a discrete-time noncontractual setting", Marketing Science 29(6), eq. 7).
     fn expected_purchases<'py>(
         &self,
         py: Python<'py>,
@@ -468,7 +259,9 @@ model_class!(PyBetaGeoBetaBinom, BetaGeoBetaBinom, {
     }
 
     /// Probability that a new customer makes exactly ``x`` transactions in its first ``n``
-    /// opportunities (Fader, Hardie & Shang 2010, eq. 6).
+    /// opportunities: ``P(X(n)=x) = C(n, x) B(alpha+x, beta+n-x)/B(alpha, beta)
+    /// B(gamma, delta+n)/B(gamma, delta) + sum_{i=x}^{n-1} C(i, x) B(alpha+x, beta+i-x)/B(alpha,
+    /// beta) B(gamma+1, delta+i)/B(gamma, delta)`` (Fader, Hardie & Shang 2010, eq. 6).
     fn probability_of_purchases<'py>(
         &self,
         py: Python<'py>,
@@ -482,7 +275,10 @@ model_class!(PyBetaGeoBetaBinom, BetaGeoBetaBinom, {
     }
 
     /// Expected transactions in the next ``n_star`` opportunities of customers with history
-    /// (frequency, recency, periods) (Fader, Hardie & Shang 2010, eq. 13).
+    /// (frequency x, recency t_x, periods n): ``B(alpha+x+1, beta+n-x)/B(alpha, beta)
+    /// delta/(gamma-1) G(gamma+delta)/G(1+delta) [G(1+delta+n)/G(gamma+delta+n) -
+    /// G(1+delta+n+n_star)/G(gamma+delta+n+n_star)] / L``, L the likelihood of (x, t_x, n)
+    /// (its eq. 5) (Fader, Hardie & Shang 2010, eq. 13).
     fn conditional_expected_purchases<'py>(
         &self,
         py: Python<'py>,
@@ -500,8 +296,10 @@ model_class!(PyBetaGeoBetaBinom, BetaGeoBetaBinom, {
         )
     }
 
-    /// Probability that customers with history (frequency, recency, periods) are alive at
-    /// the next opportunity (Fader, Hardie & Shang 2010, eq. 11).
+    /// Probability that customers with history (frequency x, recency t_x, periods n) are alive
+    /// at the next opportunity: ``P(alive) = B(alpha+x, beta+n-x)/B(alpha, beta)
+    /// B(gamma, delta+n+1)/B(gamma, delta) / L``, L the likelihood of (x, t_x, n) (its eq. 5)
+    /// (Fader, Hardie & Shang 2010, eq. 11).
     fn p_alive<'py>(
         &self,
         py: Python<'py>,
@@ -519,7 +317,9 @@ model_class!(PyBetaGeoBetaBinom, BetaGeoBetaBinom, {
     }
 
     /// Discounted expected residual transactions, the transaction at opportunity n+t
-    /// discounted by ``(1 + discount_rate)^t`` (Fader, Hardie & Shang 2010, eq. 14).
+    /// discounted by ``(1 + d)^t``, d = discount_rate: ``DERT = B(alpha+x+1, beta+n-x)/B(alpha,
+    /// beta) B(gamma, delta+n+1)/(B(gamma, delta)(1+d)) 2F1(1, delta+n+1; gamma+delta+n+1;
+    /// 1/(1+d)) / L``, L the likelihood of (x, t_x, n) (Fader, Hardie & Shang 2010, eq. 14).
     fn dert<'py>(
         &self,
         py: Python<'py>,
@@ -668,15 +468,16 @@ model_class!(PyShiftedBetaGeo, ShiftedBetaGeo, {
         })
     }
 
-    /// S(t) = B(gamma, delta+t)/B(gamma, delta): probability of still being a customer after
-    /// t periods (Fader & Hardie 2007, eq. 5).
+    /// ``S(t) = B(gamma, delta+t)/B(gamma, delta)``: probability of still being a customer
+    /// after t periods (Fader & Hardie 2007, "How to project customer retention", Journal of
+    /// Interactive Marketing 21(1), eq. 5).
     fn survival<'py>(&self, py: Python<'py>, t: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
         let m = self.model;
         vectorised(py, ["t"], [t], |[t]| m.survival(t))
     }
 
-    /// P(T = t) = B(gamma+1, delta+t-1)/B(gamma, delta): probability of churning at the end
-    /// of period t (Fader & Hardie 2007, eq. 3).
+    /// ``P(T = t) = B(gamma+1, delta+t-1)/B(gamma, delta)``: probability of churning at the
+    /// end of period t (Fader & Hardie 2007, eq. 3).
     fn churn_probability<'py>(
         &self,
         py: Python<'py>,
@@ -686,8 +487,8 @@ model_class!(PyShiftedBetaGeo, ShiftedBetaGeo, {
         vectorised(py, ["t"], [t], |[t]| m.churn_probability(t))
     }
 
-    /// r_t = (delta+t-1)/(gamma+delta+t-1): the retention rate of period t (Fader & Hardie
-    /// 2007, eq. 6).
+    /// ``r_t = S(t)/S(t-1) = (delta+t-1)/(gamma+delta+t-1)``: the retention rate of period t
+    /// (Fader & Hardie 2007, eq. 6).
     fn retention_rate<'py>(
         &self,
         py: Python<'py>,
@@ -697,7 +498,9 @@ model_class!(PyShiftedBetaGeo, ShiftedBetaGeo, {
         vectorised(py, ["t"], [t], |[t]| m.retention_rate(t))
     }
 
-    /// Expected lifetime in periods, (gamma+delta-1)/(gamma-1).
+    /// Expected lifetime in periods, ``E[T] = sum_{t>=0} S(t) = (gamma+delta-1)/(gamma-1)``
+    /// (Fader & Hardie 2010, "Customer-base valuation in a contractual setting: the perils of
+    /// ignoring heterogeneity", Marketing Science 29(1), eq. 4 with d = 0).
     ///
     /// Raises
     /// ------
@@ -707,8 +510,8 @@ model_class!(PyShiftedBetaGeo, ShiftedBetaGeo, {
         py_result(self.model.expected_lifetime())
     }
 
-    /// Discounted expected lifetime, 2F1(1, delta; gamma+delta; 1/(1+d)) (Fader & Hardie
-    /// 2010, eq. 4); ``discount_rate`` is per period.
+    /// Discounted expected lifetime, ``DEL(d) = sum_{t>=0} S(t)/(1+d)^t = 2F1(1, delta;
+    /// gamma+delta; 1/(1+d))`` (Fader & Hardie 2010, eq. 4); ``discount_rate`` d is per period.
     fn discounted_expected_lifetime<'py>(
         &self,
         py: Python<'py>,
@@ -721,7 +524,9 @@ model_class!(PyShiftedBetaGeo, ShiftedBetaGeo, {
     }
 
     /// Discounted expected residual lifetime of a customer who has made ``renewals``
-    /// renewals (Fader & Hardie 2010, eq. 6); the next period counts 1.
+    /// renewals, the next period counting 1: ``DERL(d | n-1 renewals) =
+    /// (delta+n-1)/(gamma+delta+n-1) 2F1(1, delta+n; gamma+delta+n; 1/(1+d))``, n = renewals +
+    /// 1 (Fader & Hardie 2010, eq. 6).
     fn discounted_expected_residual_lifetime<'py>(
         &self,
         py: Python<'py>,
