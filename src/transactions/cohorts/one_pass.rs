@@ -107,6 +107,8 @@ struct Half {
     first_amount: Vec<f64>,
     index: FxMap<(u32, i64), u32>,
     groups: Vec<Counts>,
+    /// The last (tag, first day, group) of [`Half::group`].
+    last_group: Option<(u32, i32, u32)>,
     unmatched: u64,
     stopped: Option<Fallback>,
 }
@@ -119,17 +121,7 @@ impl Half {
             return;
         }
         if s.open == 0 {
-            let key = (s.key, units.cohort.period(s.first));
-            let next = self.groups.len() as u32;
-            let g = *self.index.entry(key).or_insert(next);
-            if g == next {
-                self.groups.push(Counts {
-                    tag: key.0,
-                    cohort: key.1,
-                    size: 0,
-                    active: Vec::new(),
-                });
-            }
+            let g = self.group(s.key, s.first, units);
             self.groups[g as usize].size += 1;
             s.key = g;
         }
@@ -141,12 +133,32 @@ impl Half {
         active[age] += 1;
     }
 
-    /// Adds the rows of this half's customers, until one stops the pass.
-    fn apply(&mut self, rows: &[Visited], parity: u32, units: Units) {
-        for &(c, period, day, amount, tag) in rows {
-            if c & 1 != parity {
-                continue;
+    /// The group of a customer of segment `tag` first buying on `first`: customers of a log in
+    /// date order are grouped in date order, so the last answer is usually the next.
+    fn group(&mut self, tag: u32, first: i32, units: Units) -> u32 {
+        if let Some((t, d, g)) = self.last_group {
+            if (t, d) == (tag, first) {
+                return g;
             }
+        }
+        let key = (tag, units.cohort.period(first));
+        let next = self.groups.len() as u32;
+        let g = *self.index.entry(key).or_insert(next);
+        if g == next {
+            self.groups.push(Counts {
+                tag: key.0,
+                cohort: key.1,
+                size: 0,
+                active: Vec::new(),
+            });
+        }
+        self.last_group = Some((tag, first, g));
+        g
+    }
+
+    /// Adds the rows of this half's customers, until one stops the pass.
+    fn apply(&mut self, rows: &[Visited], units: Units) {
+        for &(c, period, day, amount, tag) in rows {
             let i = (c >> 1) as usize;
             let mut s = self.state[i];
             if let Err(why) = self.add(&mut s, i, period, day, amount, tag, units) {
@@ -270,14 +282,17 @@ impl PeriodOf {
 ///
 /// Each batch is validated on one thread ([`Ingest::visit`], which numbers the customers in
 /// first-seen order and applies the bad-input policies), then its rows are added to the
-/// customers' states on two threads, one for the even customer indices and one for the odd.
+/// customers' states on two threads, one for the even customer indices and one for the odd
+/// (the random accesses to the states are the cost; each thread takes half of them).
 pub struct OnePassCohorts {
     ingest: Ingest,
     period: TimeUnit,
     metric: CohortMetric,
     units: Units,
     halves: [Half; 2],
-    rows: Vec<Visited>,
+    /// The rows of the batch, of the even and of the odd customers (split as they are read, so
+    /// that each thread reads its own rows only, without a branch on the parity).
+    rows: [Vec<Visited>; 2],
     /// Kept rows, and those of them with a negative amount.
     kept: u64,
     refunds: u64,
@@ -313,7 +328,7 @@ impl OnePassCohorts {
                 segmented,
             },
             halves: [Half::default(), Half::default()],
-            rows: Vec::new(),
+            rows: [Vec::new(), Vec::new()],
             kept: 0,
             refunds: 0,
             max_day: None,
@@ -342,16 +357,25 @@ impl OnePassCohorts {
         let mut max_day = self.max_day.unwrap_or(i32::MIN);
         let mut refunds = 0u64;
         let rows = &mut self.rows;
-        rows.clear();
+        for r in rows.iter_mut() {
+            r.clear();
+        }
         self.ingest.visit(batch, |r: Row| {
             max_day = max_day.max(r.day);
             refunds += u64::from(r.amount < 0.0);
-            rows.push((r.customer, periods.get(r.day), r.day, r.amount, r.tag));
+            rows[(r.customer & 1) as usize].push((
+                r.customer,
+                periods.get(r.day),
+                r.day,
+                r.amount,
+                r.tag,
+            ));
         })?;
-        if !rows.is_empty() {
+        let n = rows[0].len() + rows[1].len();
+        if n > 0 {
             self.max_day = Some(max_day);
         }
-        self.kept += rows.len() as u64;
+        self.kept += n as u64;
         self.refunds += refunds;
         // indices are handed out in first-seen order; the customers of dropped rows have a
         // state too, left empty
@@ -367,19 +391,21 @@ impl OnePassCohorts {
                 h.first_amount.resize(n, 0.0);
             }
         }
-        let rows = &self.rows;
-        if rows.len() < PARALLEL_ROWS {
-            even.apply(rows, 0, units);
-            odd.apply(rows, 1, units);
+        let [even_rows, odd_rows] = &self.rows;
+        if n < PARALLEL_ROWS {
+            even.apply(even_rows, units);
+            odd.apply(odd_rows, units);
         } else {
             std::thread::scope(|s| {
-                s.spawn(|| odd.apply(rows, 1, units));
-                even.apply(rows, 0, units);
+                s.spawn(|| odd.apply(odd_rows, units));
+                even.apply(even_rows, units);
             });
         }
         self.stopped = even.stopped.or(odd.stopped);
-        if self.rows.capacity() > 4 * PARALLEL_ROWS && self.rows.len() < PARALLEL_ROWS {
-            self.rows = Vec::new();
+        for r in &mut self.rows {
+            if r.capacity() > 4 * PARALLEL_ROWS && r.len() < PARALLEL_ROWS / 2 {
+                *r = Vec::new();
+            }
         }
         Ok(())
     }
