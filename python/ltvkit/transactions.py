@@ -600,6 +600,11 @@ def cohort_table(
     Ages that ``observation_end`` has not reached (counted from the cohort's first day) are
     null.
 
+    ``customers`` and ``retention`` take one pass over the log, without sorting it, when each
+    customer's rows come in date order (a log written as the orders happened, or sorted by
+    customer and date); otherwise, and for the revenue metrics, the log is sorted by customer
+    first (read again when the input can be re-read). The result is the same either way.
+
     Parameters
     ----------
     transactions : DataFrame, pyarrow Table/RecordBatchReader, Arrow stream object or path
