@@ -59,6 +59,10 @@ struct Acc {
     repeat: Kahan,
 }
 
+/// While the columns are written, the customer states' memory is returned every this many
+/// customers (2^18: 14 MiB of states).
+const SHRINK_EVERY: usize = 1 << 18;
+
 /// Never a day of a row (dates are validated to chrono's range, about +-95 million days).
 const NO_DAY: i32 = i32::MIN;
 
@@ -401,14 +405,7 @@ impl OnePassSummary {
             counts.unmatched += h.counts.unmatched;
             h.state
         });
-        let [even, odd] = &halves;
-        let state = |i: usize| {
-            if i & 1 == 0 {
-                &even[i >> 1]
-            } else {
-                &odd[i >> 1]
-            }
-        };
+        let [mut even, mut odd] = halves;
         let (keys, rank, mut report, has_amount) = ingest.into_ranked_keys();
         report.rows_used += counts.rows_used;
         report.refund_rows_netted += counts.netted;
@@ -429,25 +426,25 @@ impl OnePassSummary {
         };
         report.observation_end = super::unit::date_from_days(end);
         let end_period = unit.period(end);
-        // the customers in key order
-        let mut order = vec![0u32; rank.len()];
-        for (i, &r) in rank.iter().enumerate() {
-            order[r as usize] = i as u32;
-        }
-        drop(rank);
-        let n = even.iter().chain(odd).filter(|a| a.n > 0).count();
-        let mut kept = Vec::with_capacity(n);
-        s.frequency.reserve_exact(n);
-        s.recency.reserve_exact(n);
-        s.t.reserve_exact(n);
-        if let Some(m) = s.monetary_value.as_mut() {
-            m.reserve_exact(n);
-        }
-        for (r, &i) in order.iter().enumerate() {
-            let acc = state(i as usize);
-            if acc.n == 0 {
-                continue;
+        // The columns in first-seen order, filled from the last customer to the first so that
+        // each state is popped (and every SHRINK_EVERY customers its memory returned) once
+        // read: the states and the columns are never held in full at the same time. The
+        // zeroed vectors take memory only where they are written.
+        let n_customers = rank.len();
+        let mut frequency = vec![0.0f64; n_customers];
+        let mut recency = vec![0.0f64; n_customers];
+        let mut t = vec![0.0f64; n_customers];
+        let mut monetary = vec![0.0f64; if has_amount { n_customers } else { 0 }];
+        let mut bought = vec![false; n_customers];
+        for i in (0..n_customers).rev() {
+            let acc = if i & 1 == 0 { even.pop() } else { odd.pop() };
+            if i % SHRINK_EVERY == 0 {
+                even.shrink_to_fit();
+                odd.shrink_to_fit();
             }
+            let Some(acc) = acc.filter(|a| a.n > 0) else {
+                continue;
+            };
             let (first, last) = (i64::from(acc.first), i64::from(acc.last));
             if first > end_period {
                 return Err(Error::param(
@@ -457,20 +454,40 @@ impl OnePassSummary {
                     "is before the first purchase of some customers; pass a later date",
                 ));
             }
-            kept.push(r as u32);
-            s.frequency.push(f64::from(acc.n - 1));
-            s.recency.push(unit.span(first, last));
-            s.t.push(unit.span(first, end_period));
-            if let Some(m) = s.monetary_value.as_mut() {
-                m.push(if acc.n > 1 {
+            bought[i] = true;
+            frequency[i] = f64::from(acc.n - 1);
+            recency[i] = unit.span(first, last);
+            t[i] = unit.span(first, end_period);
+            if has_amount {
+                monetary[i] = if acc.n > 1 {
                     acc.repeat.sum / f64::from(acc.n - 1)
                 } else {
                     0.0
-                });
+                };
             }
         }
-        drop(halves);
-        drop(order);
+        drop((even, odd));
+        // then each column gathered into key order, the customers without a purchase left out
+        let mut order = vec![0u32; n_customers];
+        for (i, &r) in rank.iter().enumerate() {
+            order[r as usize] = i as u32;
+        }
+        drop(rank);
+        let (kept, source): (Vec<u32>, Vec<u32>) = order
+            .iter()
+            .enumerate()
+            .filter(|&(_, &i)| bought[i as usize])
+            .map(|(r, &i)| (r as u32, i))
+            .unzip();
+        drop((order, bought));
+        let gather =
+            |column: Vec<f64>| -> Vec<f64> { source.iter().map(|&i| column[i as usize]).collect() };
+        s.frequency = gather(frequency);
+        s.recency = gather(recency);
+        s.t = gather(t);
+        if let Some(m) = s.monetary_value.as_mut() {
+            *m = gather(monetary);
+        }
         s.keys = keys.select(&kept);
         Ok(OnePass::Done(s, report))
     }
