@@ -631,6 +631,11 @@ def cohort_table(
     Ages that ``observation_end`` has not reached (counted from the cohort's first day) are
     null.
 
+    ``customers`` and ``retention`` take one pass over the log, without sorting it, when each
+    customer's rows come in date order (a log written as the orders happened, or sorted by
+    customer and date); otherwise, and for the revenue metrics, the log is sorted by customer
+    first (read again when the input can be re-read). The result is the same either way.
+
     Parameters
     ----------
     transactions : DataFrame, pyarrow Table/RecordBatchReader, Arrow stream object or path
@@ -668,20 +673,22 @@ def cohort_table(
         raise InvalidInputError(msg)
     end = _to_date(observation_end, "observation_end")
     cols = _columns(customer_id, date, amount) + ([segment] if segment is not None else [])
-    kind, stream = _open(transactions, cols, progress)
-    table, report = _core.cohort_table(
-        stream,
-        customer_id,
-        date,
-        amount,
-        segment,
-        cohort,
-        period,
-        metric,
-        end,
-        future,
-        refunds,
-    )
+    kind, stream, total = _open_raw(transactions, cols)
+    reopen = _reopener(transactions, cols, stream)
+    args = (customer_id, date, amount, segment, cohort, period, metric, end, future, refunds)
+    with _new_bar(total) if _want_progress(progress, total) else nullcontext() as b:
+        out = None
+        if reopen is not None and metric not in _REVENUE_METRICS:
+            # the counting triangles in one pass without sorting when each customer's rows
+            # come in date order; None as soon as a row shows otherwise
+            out = _core.cohort_table_one_pass(_through_bar(stream, b) if b else stream, *args)
+            if out is None:
+                stream = reopen()
+                if b:
+                    b.reset(total=total)  # the sorted path reads the input from the start
+        if out is None:
+            out = _core.cohort_table(_through_bar(stream, b) if b else stream, *args)
+    table, report = out
     meta = _meta(
         "cohort_table",
         report,
