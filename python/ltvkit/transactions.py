@@ -326,6 +326,33 @@ def _through_bar(stream: Any, bar: Any) -> Any:
     return pa.RecordBatchReader.from_batches(reader.schema, _counted(reader, bar))
 
 
+def _one_pass_or_sorted(
+    one_pass: Any,
+    sorted_path: Any,
+    args: tuple[Any, ...],
+    stream: Any,
+    reopen: Any,
+    total: int | None,
+    progress: bool | None,
+) -> Any:
+    """``one_pass(stream, *args)``, which reads the log once without sorting when each
+    customer's rows come in date order (a log written as the orders happened) and gives None
+    as soon as a row shows otherwise; then (or when the input cannot be read twice, ``reopen``
+    None, or ``one_pass`` is None) ``sorted_path`` on the input read again from the start.
+    One progress bar over both reads (reset for the second)."""
+    with _new_bar(total) if _want_progress(progress, total) else nullcontext() as bar:
+        out = None
+        if one_pass is not None and reopen is not None:
+            out = one_pass(_through_bar(stream, bar) if bar else stream, *args)
+            if out is None:
+                stream = reopen()
+                if bar:
+                    bar.reset(total=total)
+        if out is None:
+            out = sorted_path(_through_bar(stream, bar) if bar else stream, *args)
+    return out
+
+
 def _result(kind: str, table: Any, meta: dict[str, Any], index: str | list[str]) -> Any:
     if kind == "polars":
         pl = import_optional("polars", extra="polars")
@@ -480,21 +507,16 @@ def rfm_summary(
     budget = _memory_limit(memory_limit)
     columns = _columns(customer_id, date, amount)
     kind, stream, total = _open_raw(transactions, columns)
-    reopen = _reopener(transactions, columns, stream)
     args = (customer_id, date, amount, period, end, future, refunds, budget, total)
-    with _new_bar(total) if _want_progress(progress, total) else nullcontext() as b:
-        out = None
-        if reopen is not None:
-            # one pass without sorting when each customer's rows come in date order (a log
-            # written as the orders happened); None as soon as a row shows otherwise
-            out = _core.rfm_summary_one_pass(_through_bar(stream, b) if b else stream, *args)
-            if out is None:
-                stream = reopen()
-                if b:
-                    b.reset(total=total)  # the sorted path reads the input from the start
-        if out is None:
-            out = _core.rfm_summary(_through_bar(stream, b) if b else stream, *args)
-    table, report = out
+    table, report = _one_pass_or_sorted(
+        _core.rfm_summary_one_pass,
+        _core.rfm_summary,
+        args,
+        stream,
+        _reopener(transactions, columns, stream),
+        total,
+        progress,
+    )
     meta = _meta(
         "rfm_summary",
         report,
@@ -674,21 +696,17 @@ def cohort_table(
     end = _to_date(observation_end, "observation_end")
     cols = _columns(customer_id, date, amount) + ([segment] if segment is not None else [])
     kind, stream, total = _open_raw(transactions, cols)
-    reopen = _reopener(transactions, cols, stream)
     args = (customer_id, date, amount, segment, cohort, period, metric, end, future, refunds)
-    with _new_bar(total) if _want_progress(progress, total) else nullcontext() as b:
-        out = None
-        if reopen is not None and metric not in _REVENUE_METRICS:
-            # the counting triangles in one pass without sorting when each customer's rows
-            # come in date order; None as soon as a row shows otherwise
-            out = _core.cohort_table_one_pass(_through_bar(stream, b) if b else stream, *args)
-            if out is None:
-                stream = reopen()
-                if b:
-                    b.reset(total=total)  # the sorted path reads the input from the start
-        if out is None:
-            out = _core.cohort_table(_through_bar(stream, b) if b else stream, *args)
-    table, report = out
+    table, report = _one_pass_or_sorted(
+        # the revenue triangles are not one-pass yet (their cell sums keep the key order)
+        None if metric in _REVENUE_METRICS else _core.cohort_table_one_pass,
+        _core.cohort_table,
+        args,
+        stream,
+        _reopener(transactions, cols, stream),
+        total,
+        progress,
+    )
     meta = _meta(
         "cohort_table",
         report,

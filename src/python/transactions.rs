@@ -281,6 +281,35 @@ fn calibration_holdout(
     })
 }
 
+/// `cohort_table`'s options (those of the log, the cohort unit and the metric).
+#[allow(clippy::too_many_arguments)]
+fn cohort_options(
+    customer_id: String,
+    date: String,
+    amount: Option<String>,
+    segment: Option<String>,
+    cohort: &str,
+    period: &str,
+    metric: &str,
+    observation_end: Option<NaiveDate>,
+    future: &str,
+    refunds: &str,
+) -> PyResult<(Options, TimeUnit, cohorts::CohortMetric)> {
+    let opts = py_result(options(
+        customer_id,
+        date,
+        amount,
+        segment,
+        period,
+        observation_end,
+        future,
+        refunds,
+    ))?;
+    let cohort = py_result(cohort.parse::<TimeUnit>())?;
+    let metric = py_result(metric.parse::<cohorts::CohortMetric>())?;
+    Ok((opts, cohort, metric))
+}
+
 #[pyfunction]
 #[pyo3(signature = (data, customer_id, date, amount, segment, cohort, period, metric, observation_end, future, refunds))]
 #[allow(clippy::too_many_arguments)]
@@ -298,18 +327,18 @@ fn cohort_table(
     future: &str,
     refunds: &str,
 ) -> PyResult<(PyTable, String)> {
-    let opts = py_result(options(
+    let (opts, cohort, metric) = cohort_options(
         customer_id,
         date,
         amount,
         segment.clone(),
+        cohort,
         period,
+        metric,
         observation_end,
         future,
         refunds,
-    ))?;
-    let cohort = py_result(cohort.parse::<TimeUnit>())?;
-    let metric = py_result(metric.parse::<cohorts::CohortMetric>())?;
+    )?;
     let end = opts.policy.observation_end;
     run(py, data, opts, move |log, unit| {
         let (t, report) = cohorts::cohort_table(log, cohort, unit, metric, end, segment.is_some())?;
@@ -341,18 +370,18 @@ fn cohort_table_one_pass(
     future: &str,
     refunds: &str,
 ) -> PyResult<Option<(PyTable, String)>> {
-    let opts = py_result(options(
+    let (opts, cohort, metric) = cohort_options(
         customer_id,
         date,
         amount,
         segment.clone(),
+        cohort,
         period,
+        metric,
         observation_end,
         future,
         refunds,
-    ))?;
-    let cohort = py_result(cohort.parse::<TimeUnit>())?;
-    let metric = py_result(metric.parse::<cohorts::CohortMetric>())?;
+    )?;
     let end = opts.policy.observation_end;
     let reader = data.into_reader()?;
     let result = py.detach(move || {

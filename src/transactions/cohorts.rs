@@ -1,6 +1,6 @@
 //! Acquisition-cohort triangles and historical LTV from a transaction log.
 
-use super::ingest::{Ingest, Log, LogColumns, Row};
+use super::ingest::{Log, LogColumns, Row};
 use super::unit::TimeUnit;
 use super::{Policy, Report};
 use crate::error::{Error, Result};
@@ -260,8 +260,7 @@ pub fn cohort_table_one_pass<I>(
 where
     I: IntoIterator<Item = std::result::Result<arrow_array::RecordBatch, arrow_schema::ArrowError>>,
 {
-    let mut ingest = Ingest::new(columns, policy);
-    ingest.schema(schema)?;
+    let ingest = super::checked_ingest(schema, columns, policy)?;
     let mut pass = one_pass::OnePassCohorts::new(ingest, cohort, period, metric, segmented);
     if pass.stopped().is_none() {
         for batch in batches {

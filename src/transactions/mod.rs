@@ -13,6 +13,7 @@
 
 pub mod cohorts;
 pub mod ingest;
+mod parity;
 mod spill;
 pub mod stream;
 pub mod subscriptions;
@@ -149,13 +150,32 @@ pub fn read_log<I>(
 where
     I: IntoIterator<Item = std::result::Result<arrow_array::RecordBatch, arrow_schema::ArrowError>>,
 {
+    let mut ingest = checked_ingest(schema, columns, policy)?;
+    push_batches(&mut ingest, batches)?;
+    Ok(ingest.finish())
+}
+
+/// An [`Ingest`] of `columns` under `policy`, `schema` checked.
+fn checked_ingest(
+    schema: &arrow_schema::SchemaRef,
+    columns: LogColumns,
+    policy: Policy,
+) -> Result<Ingest> {
     let mut ingest = Ingest::new(columns, policy);
     ingest.schema(schema)?;
+    Ok(ingest)
+}
+
+/// Pushes every batch of `batches` into `ingest`.
+fn push_batches<I>(ingest: &mut Ingest, batches: I) -> Result<()>
+where
+    I: IntoIterator<Item = std::result::Result<arrow_array::RecordBatch, arrow_schema::ArrowError>>,
+{
     for batch in batches {
         let batch = batch.map_err(input_error)?;
         ingest.push(&batch)?;
     }
-    Ok(ingest.finish())
+    Ok(())
 }
 
 /// The RFM summary ([`summary::rfm_summary`]) of a whole stream of record batches, in bounded
@@ -181,15 +201,11 @@ pub fn rfm_summary_of_stream<I>(
 where
     I: IntoIterator<Item = std::result::Result<arrow_array::RecordBatch, arrow_schema::ArrowError>>,
 {
-    let mut ingest = Ingest::new(columns, policy);
+    let mut ingest = checked_ingest(schema, columns, policy)?;
     if let Some(bytes) = memory_limit {
         ingest.memory_limit(bytes, rows_hint);
     }
-    ingest.schema(schema)?;
-    for batch in batches {
-        let batch = batch.map_err(input_error)?;
-        ingest.push(&batch)?;
-    }
+    push_batches(&mut ingest, batches)?;
     ingest.rfm_summary(unit, observation_end)
 }
 
@@ -215,8 +231,7 @@ pub fn rfm_summary_one_pass<I>(
 where
     I: IntoIterator<Item = std::result::Result<arrow_array::RecordBatch, arrow_schema::ArrowError>>,
 {
-    let mut ingest = Ingest::new(columns, policy);
-    ingest.schema(schema)?;
+    let ingest = checked_ingest(schema, columns, policy)?;
     let mut pass = stream::OnePassSummary::new(ingest, unit, memory_limit, rows_hint);
     pass.push_all(batches)?;
     pass.finish(observation_end)

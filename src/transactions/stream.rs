@@ -13,6 +13,7 @@
 //! result never depends on the order of the input.
 
 use super::ingest::{Ingest, Keys, Row};
+use super::parity::{both_halves, PeriodOf, PARALLEL_ROWS};
 use super::summary::{Kahan, Summary};
 use super::unit::TimeUnit;
 use super::Report;
@@ -215,32 +216,6 @@ impl Acc {
     }
 }
 
-/// The period of a day, remembering the last one (rows in date order repeat their day).
-struct PeriodOf {
-    unit: TimeUnit,
-    day: i32,
-    period: i32,
-}
-
-impl PeriodOf {
-    fn new(unit: TimeUnit) -> Self {
-        PeriodOf {
-            unit,
-            day: i32::MIN,
-            period: 0,
-        }
-    }
-
-    fn get(&mut self, day: i32) -> i32 {
-        if day != self.day {
-            self.day = day;
-            // a period index is never larger in magnitude than its day
-            self.period = i32::try_from(self.unit.period(day)).unwrap_or(i32::MIN);
-        }
-        self.period
-    }
-}
-
 /// The customers of one parity (even or odd index): their states, at `index / 2`.
 #[derive(Default)]
 struct Half {
@@ -297,22 +272,11 @@ fn accumulate(halves: &mut [Half; 2], rows: &[Visited], customers: usize, parall
     let [even, odd] = halves;
     even.state.resize(customers.div_ceil(2), EMPTY);
     odd.state.resize(customers / 2, EMPTY);
-    if !parallel {
-        return even.apply(rows, 0) & odd.apply(rows, 1);
-    }
-    std::thread::scope(|s| {
-        let other = s.spawn(|| odd.apply(rows, 1));
-        let mine = even.apply(rows, 0);
-        // a panic there (none is known) gives up the one pass, never the answer
-        mine & other.join().unwrap_or(false)
-    })
+    both_halves(parallel, || even.apply(rows, 0), || odd.apply(rows, 1)).is_some_and(|(e, o)| e & o)
 }
 
 /// A kept row: customer index, period, day, amount.
 type Visited = (u32, i32, i32, f64);
-
-/// Batches smaller than this are accumulated on one thread.
-const PARALLEL_ROWS: usize = 65_536;
 
 /// The one-pass summary state: push the batches with [`OnePassSummary::push_all`], then
 /// [`OnePassSummary::finish`].
@@ -556,17 +520,11 @@ impl OnePassSummary {
 
 #[cfg(test)]
 mod tests {
-    use super::super::testing::{batches_of, columns, random_rows, LogRow};
+    use super::super::testing::{batch_rows, batches_of, columns, random_rows, stream, LogRow};
     use super::super::{
         rfm_summary_of_stream, rfm_summary_one_pass, Future, Policy, Refunds, TimeUnit,
     };
     use super::{Fallback, OnePass};
-    use arrow_array::RecordBatch;
-    use arrow_schema::ArrowError;
-
-    fn stream(batches: &[RecordBatch]) -> Vec<Result<RecordBatch, ArrowError>> {
-        batches.iter().cloned().map(Ok).collect()
-    }
 
     fn both(
         rows: &[LogRow],
@@ -576,13 +534,7 @@ mod tests {
         end: Option<i32>,
         limit: Option<u64>,
     ) -> (OnePass, OnePass) {
-        // batches of 997 rows take one thread, those of PARALLEL_ROWS or more two
-        let per = if rows.len() > 2 * super::PARALLEL_ROWS {
-            super::PARALLEL_ROWS + 3
-        } else {
-            997
-        };
-        let batches = batches_of(rows, per, text);
+        let batches = batches_of(rows, batch_rows(rows.len(), super::PARALLEL_ROWS), text);
         let schema = batches[0].schema();
         let one = rfm_summary_one_pass(
             &schema,

@@ -2,6 +2,7 @@
 
 use super::LogColumns;
 use arrow_array::{ArrayRef, Date32Array, Float64Array, Int64Array, RecordBatch, StringArray};
+use arrow_schema::ArrowError;
 use std::sync::Arc;
 
 pub(super) fn columns() -> LogColumns {
@@ -40,6 +41,18 @@ pub(super) fn random_rows(seed: u64, n: usize) -> Vec<LogRow> {
 
 /// `rows` as batches of `per` rows, the ids as Int64 or (`text`) as "c<id>" strings.
 pub(super) fn batches_of(rows: &[LogRow], per: usize, text: bool) -> Vec<RecordBatch> {
+    batches_with(rows, per, text, true, None)
+}
+
+/// [`batches_of`], the amount column only with `amounts`, and with `segment` a "channel"
+/// column of its value for each row.
+pub(super) fn batches_with(
+    rows: &[LogRow],
+    per: usize,
+    text: bool,
+    amounts: bool,
+    segment: Option<fn(&LogRow) -> &'static str>,
+) -> Vec<RecordBatch> {
     rows.chunks(per)
         .map(|chunk| {
             let id: ArrayRef = if text {
@@ -50,15 +63,33 @@ pub(super) fn batches_of(rows: &[LogRow], per: usize, text: bool) -> Vec<RecordB
                 Arc::new(Int64Array::from_iter_values(chunk.iter().map(|r| r.0)))
             };
             let days = Date32Array::from_iter_values(chunk.iter().map(|r| r.1));
-            let amounts = Float64Array::from_iter_values(chunk.iter().map(|r| r.2));
-            RecordBatch::try_from_iter(vec![
-                ("customer_id", id),
-                ("date", Arc::new(days) as ArrayRef),
-                ("amount", Arc::new(amounts) as ArrayRef),
-            ])
-            .unwrap_or_else(|e| panic!("{e}"))
+            let mut cols = vec![("customer_id", id), ("date", Arc::new(days) as ArrayRef)];
+            if let Some(segment) = segment {
+                let names = StringArray::from_iter_values(chunk.iter().map(segment));
+                cols.push(("channel", Arc::new(names) as ArrayRef));
+            }
+            if amounts {
+                let amounts = Float64Array::from_iter_values(chunk.iter().map(|r| r.2));
+                cols.push(("amount", Arc::new(amounts) as ArrayRef));
+            }
+            RecordBatch::try_from_iter(cols).unwrap_or_else(|e| panic!("{e}"))
         })
         .collect()
+}
+
+/// The batch size for a one-pass test of `rows` rows: 997 (one thread adds a batch's rows),
+/// or just over `parallel_rows` when there are enough rows for batches on two threads.
+pub(super) fn batch_rows(rows: usize, parallel_rows: usize) -> usize {
+    if rows > 2 * parallel_rows {
+        parallel_rows + 3
+    } else {
+        997
+    }
+}
+
+/// `batches` as the stream of an Arrow reader.
+pub(super) fn stream(batches: &[RecordBatch]) -> Vec<Result<RecordBatch, ArrowError>> {
+    batches.iter().cloned().map(Ok).collect()
 }
 
 /// `batches` batches of `per` random rows ([`random_rows`]).

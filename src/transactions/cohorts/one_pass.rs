@@ -16,6 +16,7 @@
 //! the sorted path on the whole input, so the result never depends on the order of the input.
 
 use super::super::ingest::{FxMap, Ingest, Row};
+use super::super::parity::{both_halves, PeriodOf, PARALLEL_ROWS};
 use super::super::unit::TimeUnit;
 use super::super::Report;
 use super::{triangle, CohortMetric, CohortTable, Group};
@@ -34,6 +35,9 @@ pub enum Fallback {
     SegmentTie,
     /// A customer has 2^31 or more refund rows in one cell (more than this state counts).
     TooManyRefunds,
+    /// The thread adding the odd customers' rows failed (a bug; none is known): the sorted
+    /// path gives the answer.
+    Panicked,
 }
 
 /// The outcome of [`OnePassCohorts::finish`].
@@ -256,27 +260,6 @@ fn count_refund(s: &mut Cust) -> std::result::Result<(), Fallback> {
 /// A kept row: customer index, period index (of the `period` unit), day, amount, tag.
 type Visited = (u32, i32, i32, f64, u32);
 
-/// Batches smaller than this are accumulated on one thread.
-const PARALLEL_ROWS: usize = 65_536;
-
-/// The period of a day, remembering the last one (rows in date order repeat their day).
-struct PeriodOf {
-    unit: TimeUnit,
-    day: i32,
-    period: i32,
-}
-
-impl PeriodOf {
-    fn get(&mut self, day: i32) -> i32 {
-        if day != self.day {
-            self.day = day;
-            // a period index is never larger in magnitude than its day
-            self.period = i32::try_from(self.unit.period(day)).unwrap_or(i32::MIN);
-        }
-        self.period
-    }
-}
-
 /// The one-pass counting triangle: push batches with [`OnePassCohorts::push`], then
 /// [`OnePassCohorts::finish`].
 ///
@@ -349,11 +332,7 @@ impl OnePassCohorts {
         if self.stopped.is_some() {
             return Ok(());
         }
-        let mut periods = PeriodOf {
-            unit: self.period,
-            day: NO_DAY,
-            period: 0,
-        };
+        let mut periods = PeriodOf::new(self.period);
         let mut max_day = self.max_day.unwrap_or(i32::MIN);
         let mut refunds = 0u64;
         let rows = &mut self.rows;
@@ -392,16 +371,15 @@ impl OnePassCohorts {
             }
         }
         let [even_rows, odd_rows] = &self.rows;
-        if n < PARALLEL_ROWS {
-            even.apply(even_rows, units);
-            odd.apply(odd_rows, units);
-        } else {
-            std::thread::scope(|s| {
-                s.spawn(|| odd.apply(odd_rows, units));
-                even.apply(even_rows, units);
-            });
-        }
-        self.stopped = even.stopped.or(odd.stopped);
+        let done = both_halves(
+            n >= PARALLEL_ROWS,
+            || even.apply(even_rows, units),
+            || odd.apply(odd_rows, units),
+        );
+        self.stopped = match done {
+            Some(((), ())) => even.stopped.or(odd.stopped),
+            None => Some(Fallback::Panicked),
+        };
         for r in &mut self.rows {
             if r.capacity() > 4 * PARALLEL_ROWS && r.len() < PARALLEL_ROWS / 2 {
                 *r = Vec::new();
@@ -459,7 +437,7 @@ impl OnePassCohorts {
 
 #[cfg(test)]
 mod tests {
-    use super::super::super::testing::{random_rows, LogRow};
+    use super::super::super::testing::{batch_rows, batches_with, random_rows, LogRow};
     use super::super::super::{read_log, Future, LogColumns, Policy, Refunds, TimeUnit};
     use super::super::{cohort_table, cohort_table_one_pass, CohortMetric};
     use super::{Fallback, OnePass};
@@ -473,41 +451,6 @@ mod tests {
     fn segment(r: &LogRow) -> &'static str {
         let h = (r.0 as u64).wrapping_mul(31) ^ (r.1 as u64).wrapping_mul(7) ^ r.2.to_bits();
         SEGMENTS[(h % 3) as usize]
-    }
-
-    fn batches(rows: &[LogRow], per: usize, text: bool, amounts: bool) -> Vec<RecordBatch> {
-        rows.chunks(per)
-            .map(|chunk| {
-                let id: ArrayRef = if text {
-                    Arc::new(StringArray::from_iter_values(
-                        chunk.iter().map(|r| format!("c{}", r.0)),
-                    ))
-                } else {
-                    Arc::new(Int64Array::from_iter_values(chunk.iter().map(|r| r.0)))
-                };
-                let mut cols = vec![
-                    ("customer_id", id),
-                    (
-                        "date",
-                        Arc::new(Date32Array::from_iter_values(chunk.iter().map(|r| r.1)))
-                            as ArrayRef,
-                    ),
-                    (
-                        "channel",
-                        Arc::new(StringArray::from_iter_values(chunk.iter().map(segment)))
-                            as ArrayRef,
-                    ),
-                ];
-                if amounts {
-                    cols.push((
-                        "amount",
-                        Arc::new(Float64Array::from_iter_values(chunk.iter().map(|r| r.2)))
-                            as ArrayRef,
-                    ));
-                }
-                RecordBatch::try_from_iter(cols).unwrap_or_else(|e| panic!("{e}"))
-            })
-            .collect()
     }
 
     struct Case {
@@ -536,12 +479,8 @@ mod tests {
 
     /// The one-pass result and the sorted path's.
     fn both(rows: &[LogRow], case: &Case) -> (OnePass, OnePass) {
-        let per = if rows.len() > 2 * super::PARALLEL_ROWS {
-            super::PARALLEL_ROWS + 3
-        } else {
-            997
-        };
-        let batches = batches(rows, per, case.text, case.amounts);
+        let per = batch_rows(rows.len(), super::PARALLEL_ROWS);
+        let batches = batches_with(rows, per, case.text, case.amounts, Some(segment));
         let schema = match batches.first() {
             Some(b) => b.schema(),
             None => batches_of_nothing(case.amounts),
@@ -599,7 +538,7 @@ mod tests {
     }
 
     fn batches_of_nothing(amounts: bool) -> arrow_schema::SchemaRef {
-        batches(&[(1, 0, 1.0)], 1, false, amounts)[0].schema()
+        batches_with(&[(1, 0, 1.0)], 1, false, amounts, Some(segment))[0].schema()
     }
 
     fn date_ordered(seed: u64, n: usize) -> Vec<LogRow> {

@@ -1,0 +1,92 @@
+//! What the one-pass paths ([`super::stream`], [`super::cohorts::one_pass`]) share: the
+//! customers' states split into two halves by the parity of the customer index, a large
+//! batch's rows added on two threads (one per half: the random accesses to the states are the
+//! cost, and each thread takes half of them), and the period of a day cached for rows in date
+//! order.
+
+use super::unit::TimeUnit;
+
+/// Batches with fewer kept rows than this are accumulated on one thread.
+pub(super) const PARALLEL_ROWS: usize = 65_536;
+
+/// `even()` and `odd()`, on two threads when `parallel` (the calling thread takes `even`);
+/// None when `odd` panicked on its thread (none is known: the caller then gives up its one
+/// pass, never the answer).
+pub(super) fn both_halves<A, B>(
+    parallel: bool,
+    even: impl FnOnce() -> A,
+    odd: impl FnOnce() -> B + Send,
+) -> Option<(A, B)>
+where
+    B: Send,
+{
+    if !parallel {
+        return Some((even(), odd()));
+    }
+    std::thread::scope(|s| {
+        let other = s.spawn(odd);
+        let mine = even();
+        other.join().ok().map(|theirs| (mine, theirs))
+    })
+}
+
+/// The period of a day, remembering the last one (rows in date order repeat their day).
+pub(super) struct PeriodOf {
+    unit: TimeUnit,
+    day: i32,
+    period: i32,
+}
+
+impl PeriodOf {
+    pub(super) fn new(unit: TimeUnit) -> Self {
+        PeriodOf {
+            unit,
+            day: i32::MIN,
+            period: 0,
+        }
+    }
+
+    pub(super) fn get(&mut self, day: i32) -> i32 {
+        if day != self.day {
+            self.day = day;
+            // a period index is never larger in magnitude than its day
+            self.period = i32::try_from(self.unit.period(day)).unwrap_or(i32::MIN);
+        }
+        self.period
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{both_halves, PeriodOf};
+    use crate::transactions::unit::TimeUnit;
+
+    #[test]
+    fn both_halves_runs_both_on_one_or_two_threads() {
+        for parallel in [false, true] {
+            assert_eq!(
+                both_halves(parallel, || 2 + 3, || "odd".len()),
+                Some((5, 3))
+            );
+        }
+    }
+
+    #[test]
+    fn a_panic_on_the_other_thread_is_none() {
+        let out = both_halves(true, || 1, || -> i32 { panic!("test panic") });
+        assert!(out.is_none());
+    }
+
+    #[test]
+    fn period_of_gives_the_period_of_each_day() {
+        // months are year * 12 + month - 1: 1970-01 is 23640; day 30 is 1970-01-31, day 31
+        // 1970-02-01; weeks start on Monday 1969-12-29 (week 0), day 4 is Monday 1970-01-05
+        let mut m = PeriodOf::new(TimeUnit::Months);
+        assert_eq!(
+            [m.get(0), m.get(30), m.get(30), m.get(31)],
+            [23640, 23640, 23640, 23641]
+        );
+        let mut w = PeriodOf::new(TimeUnit::Weeks);
+        assert_eq!([w.get(3), w.get(4), w.get(-3), w.get(-4)], [0, 1, 0, -1]);
+    }
+}
