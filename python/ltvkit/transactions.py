@@ -132,11 +132,14 @@ def _parquet_reader(dataset: Any, columns: list[str]) -> Any:
     pa = import_optional("pyarrow", extra="arrow")
     pq = import_optional("pyarrow.parquet", extra="arrow")
     schema = pa.schema([dataset.schema.field(c) for c in columns])
+    local = type(dataset.filesystem).__name__ == "LocalFileSystem"
 
     def batches() -> Any:
         for file in dataset.files:
             with dataset.filesystem.open_input_file(file) as source:
-                parquet = pq.ParquetFile(source)
+                # pre-buffering (coalesced reads, for object stores) held a whole row group's
+                # pages: 36 MiB more peak memory on the benchmark log, and no faster on a disk
+                parquet = pq.ParquetFile(source, pre_buffer=not local)
                 for batch in parquet.iter_batches(batch_size=_PARQUET_BATCH_ROWS, columns=columns):
                     if batch.schema.equals(schema):
                         yield batch

@@ -492,28 +492,31 @@ impl OnePassSummary {
             }
         }
         drop((even, odd));
-        // then each column gathered into key order, the customers without a purchase left out
+        // then each column gathered into key order, the customers without a purchase left
+        // out: `order` (the customer at each key rank) filtered in place is the gather list
         let mut order = vec![0u32; n_customers];
         for (i, &r) in rank.iter().enumerate() {
             order[r as usize] = i as u32;
         }
         drop(rank);
-        let (kept, source): (Vec<u32>, Vec<u32>) = order
-            .iter()
-            .enumerate()
-            .filter(|&(_, &i)| bought[i as usize])
-            .map(|(r, &i)| (r as u32, i))
-            .unzip();
-        drop((order, bought));
+        if bought.iter().all(|&b| b) {
+            s.keys = keys;
+        } else {
+            let kept: Vec<u32> = (0..n_customers as u32)
+                .filter(|&r| bought[order[r as usize] as usize])
+                .collect();
+            s.keys = keys.select(&kept);
+            order.retain(|&i| bought[i as usize]);
+        }
+        drop(bought);
         let gather =
-            |column: Vec<f64>| -> Vec<f64> { source.iter().map(|&i| column[i as usize]).collect() };
+            |column: Vec<f64>| -> Vec<f64> { order.iter().map(|&i| column[i as usize]).collect() };
         s.frequency = gather(frequency);
         s.recency = gather(recency);
         s.t = gather(t);
         if let Some(m) = s.monetary_value.as_mut() {
             *m = gather(monetary);
         }
-        s.keys = keys.select(&kept);
         Ok(OnePass::Done(s, report))
     }
 }
