@@ -25,6 +25,7 @@ import textwrap
 
 LTVKIT = """
 import ltvkit
+# timed from here
 s = ltvkit.rfm_summary(PATH, amount="amount", period="D")
 mark("read+summary")
 bg = ltvkit.BetaGeoModel.fit(s, unit="day")
@@ -42,7 +43,7 @@ import numpy as np
 import polars as pl
 from scipy.optimize import minimize
 from scipy.special import gammaln, hyp2f1
-
+# timed from here
 lf = pl.scan_parquet(PATH)
 end = lf.select(pl.col("date").max()).collect().item()
 per_day = lf.group_by("customer_id", "date").agg(pl.col("amount").sum())
@@ -126,7 +127,7 @@ LIFETIMES = """
 import pyarrow.parquet as pq
 from lifetimes import BetaGeoFitter, GammaGammaFitter
 from lifetimes.utils import summary_data_from_transaction_data
-
+# timed from here
 df = pq.read_table(PATH).to_pandas()
 s = summary_data_from_transaction_data(df, "customer_id", "date", monetary_value_col="amount")
 mark("read+summary")
@@ -157,6 +158,7 @@ def mark(name):
     _last[0] = now
 
 
+{imports}
 t0 = time.perf_counter()
 _last[0] = t0
 {body}
@@ -168,7 +170,10 @@ print(__import__("json").dumps({{"seconds": dt, "peak_rss": rss, "rows": n, "sta
 
 
 def run(python: str, body: str, path: str) -> dict:
-    code = RUNNER.format(path=path, body=textwrap.dedent(body))
+    """One run of a contender in a new process; its imports (above the "timed from here"
+    line) are not timed."""
+    imports, timed = textwrap.dedent(body).split("# timed from here\n")
+    code = RUNNER.format(path=path, imports=imports, body=timed)
     out = subprocess.run([python, "-c", code], capture_output=True, text=True, check=False)
     if out.returncode != 0:
         msg = f"{python} failed:\n{out.stderr[-2000:]}"
