@@ -31,6 +31,32 @@ pub struct SpendData {
     pub w: Vec<f64>,
 }
 
+impl SpendData {
+    /// The same data with identical (x, m) rows merged, their weights added (first-seen
+    /// order): the likelihood is a weighted sum over rows, so it is unchanged.
+    pub fn collapsed(&self) -> SpendData {
+        let mut index: super::FastMap<(u64, u64), usize> = super::FastMap::default();
+        let mut out = SpendData {
+            x: Vec::new(),
+            m: Vec::new(),
+            w: Vec::new(),
+        };
+        for i in 0..self.x.len() {
+            let key = (self.x[i].to_bits(), self.m[i].to_bits());
+            match index.get(&key) {
+                Some(&j) => out.w[j] += self.w[i],
+                None => {
+                    index.insert(key, out.x.len());
+                    out.x.push(self.x[i]);
+                    out.m.push(self.m[i]);
+                    out.w.push(self.w[i]);
+                }
+            }
+        }
+        out
+    }
+}
+
 fn bad_row(column: &str, row: usize, value: f64, problem: &str) -> Error {
     Error::InvalidRow {
         column: column.to_owned(),
@@ -179,7 +205,7 @@ impl GammaGamma {
     /// Fader & Hardie (2013), note 025, eq. (1a) (as lifetimes cites it); FHL 2005 JMR.
     pub fn log_likelihood_and_gradient(&self, x: f64, m: f64) -> (f64, [f64; 3]) {
         let (lx, dx) = self.frequency_terms(x);
-        let (lr, dr) = self.row_terms(x, m);
+        let (lr, dr) = self.row_terms(x, m, m.ln());
         (lx + lr, std::array::from_fn(|k| dx[k] + dr[k]))
     }
 
@@ -199,12 +225,12 @@ impl GammaGamma {
     }
 
     /// `(px-1) ln(m) - (px+q) ln(gamma + m x)` and its gradient.
-    fn row_terms(&self, x: f64, m: f64) -> (f64, [f64; 3]) {
+    fn row_terms(&self, x: f64, m: f64, ln_m: f64) -> (f64, [f64; 3]) {
         let GammaGamma { p, q, gamma } = *self;
         let px = p * x;
         let lg = (gamma + m * x).ln();
-        let ll = (px - 1.0) * m.ln() - (px + q) * lg;
-        let d = [x * (m.ln() - lg), -lg, -(px + q) / (gamma + m * x)];
+        let ll = (px - 1.0) * ln_m - (px + q) * lg;
+        let d = [x * (ln_m - lg), -lg, -(px + q) / (gamma + m * x)];
         (ll, d)
     }
 
@@ -230,6 +256,9 @@ impl GammaGamma {
         let mean = data.m.iter().zip(&data.w).map(|(m, w)| m * w).sum::<f64>() / n;
         let x0 = [1.0, 2.0, mean];
         let by_x = WeightsByValue::new(&data.x, &data.w);
+        // identical (x, m) rows once, with their summed weight, and ln m computed once
+        let rows = data.collapsed();
+        let ln_m: Vec<f64> = rows.m.iter().map(|m| m.ln()).collect();
         let nll = |theta: &[f64]| {
             let pr: Vec<f64> = theta.iter().map(|t| t.exp()).collect();
             let model = GammaGamma {
@@ -246,11 +275,11 @@ impl GammaGamma {
                     g[k] += wv * gi[k];
                 }
             }
-            for i in 0..data.x.len() {
-                let (li, gi) = model.row_terms(data.x[i], data.m[i]);
-                ll += data.w[i] * li;
+            for i in 0..rows.x.len() {
+                let (li, gi) = model.row_terms(rows.x[i], rows.m[i], ln_m[i]);
+                ll += rows.w[i] * li;
                 for k in 0..3 {
-                    g[k] += data.w[i] * gi[k];
+                    g[k] += rows.w[i] * gi[k];
                 }
             }
             (-ll, (0..3).map(|k| -g[k] * pr[k]).collect())
@@ -351,6 +380,24 @@ impl GammaGamma {
 #[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn collapsed_merges_identical_rows_and_keeps_the_likelihood() {
+        // rows (x, m): (1, 10) three times (weights 1, 1, 2), (2, 10) once, (1, 12.5) once
+        let data = SpendData::new(
+            &[1.0, 2.0, 1.0, 0.0, 1.0, 1.0],
+            &[10.0, 10.0, 10.0, 0.0, 12.5, 10.0],
+            Some(&[1.0, 1.0, 1.0, 1.0, 1.0, 2.0]),
+        )
+        .unwrap();
+        let c = data.collapsed();
+        assert_eq!(c.x, vec![1.0, 2.0, 1.0]);
+        assert_eq!(c.m, vec![10.0, 10.0, 12.5]);
+        assert_eq!(c.w, vec![4.0, 1.0, 1.0]);
+        let model = GammaGamma::new(6.25, 3.74, 15.44).unwrap();
+        let (a, b) = (model.log_likelihood(&data), model.log_likelihood(&c));
+        assert!((a - b).abs() <= 1e-12 * a.abs(), "{a} vs {b}");
+    }
 
     #[test]
     fn gradient_matches_finite_differences() {
