@@ -40,6 +40,9 @@ pub(crate) fn log_add_exp_weights(u: f64, v: f64) -> (f64, f64, f64) {
     }
 }
 
+/// Rows from which [`RowTables::row_sum`] runs on two threads.
+const PARALLEL_ROWS: usize = 50_000;
+
 /// Per-row indices into the distinct values of x, t_x and T, so that the logarithms and
 /// reciprocals of a likelihood evaluation are computed once per distinct value (summaries in
 /// whole days or weeks have few distinct ages and recencies).
@@ -84,31 +87,51 @@ impl RowTables {
             })
             .collect();
         let inv_a = 1.0 / a;
-        let mut ll = 0.0;
-        let mut g = [0.0; 4];
-        for i in 0..data.x.len() {
-            let (x, w) = (data.x[i], data.w[i]);
-            let xr = r + x;
-            let (ln_t, inv_t) = lt[self.t.1[i]];
-            let a3 = -xr * ln_t;
-            let d3 = [-ln_t, -xr * inv_t];
-            if every_row || x > 0.0 {
-                let (ln_tx, inv_tx) = ltx[self.t_x.1[i]];
-                let (c, inv_bx) = bx[self.x.1[i]];
-                let a4 = c - xr * ln_tx;
-                let (l, w3, w4) = log_add_exp_weights(a3, a4);
-                ll += w * l;
-                g[0] += w * (w3 * d3[0] - w4 * ln_tx);
-                g[1] += w * (w3 * d3[1] - w4 * xr * inv_tx);
-                g[2] += w * w4 * inv_a;
-                g[3] -= w * w4 * inv_bx;
-            } else {
-                ll += w * a3;
-                g[0] += w * d3[0];
-                g[1] += w * d3[1];
+        let part = |rows: std::ops::Range<usize>| -> (f64, [f64; 4]) {
+            let mut ll = 0.0;
+            let mut g = [0.0; 4];
+            for i in rows {
+                let (x, w) = (data.x[i], data.w[i]);
+                let xr = r + x;
+                let (ln_t, inv_t) = lt[self.t.1[i]];
+                let a3 = -xr * ln_t;
+                let d3 = [-ln_t, -xr * inv_t];
+                if every_row || x > 0.0 {
+                    let (ln_tx, inv_tx) = ltx[self.t_x.1[i]];
+                    let (c, inv_bx) = bx[self.x.1[i]];
+                    let a4 = c - xr * ln_tx;
+                    let (l, w3, w4) = log_add_exp_weights(a3, a4);
+                    ll += w * l;
+                    g[0] += w * (w3 * d3[0] - w4 * ln_tx);
+                    g[1] += w * (w3 * d3[1] - w4 * xr * inv_tx);
+                    g[2] += w * w4 * inv_a;
+                    g[3] -= w * w4 * inv_bx;
+                } else {
+                    ll += w * a3;
+                    g[0] += w * d3[0];
+                    g[1] += w * d3[1];
+                }
             }
+            (ll, g)
+        };
+        // two halves of the rows on two threads when there are many (each sums in row
+        // order; the two sums are added in a fixed order, so the result is deterministic)
+        let n = data.x.len();
+        if n < PARALLEL_ROWS {
+            return part(0..n);
         }
-        (ll, g)
+        let ((l0, g0), (l1, g1)) = std::thread::scope(|s| {
+            let second = s.spawn(|| part(n / 2..n));
+            let first = part(0..n / 2);
+            // the closure indexes within the tables' bounds; a panic there (none is known)
+            // gives a NaN likelihood, which the optimizer reports as a failed fit
+            let failed = (f64::NAN, [f64::NAN; 4]);
+            (first, second.join().unwrap_or(failed))
+        });
+        (
+            l0 + l1,
+            [g0[0] + g1[0], g0[1] + g1[1], g0[2] + g1[2], g0[3] + g1[3]],
+        )
     }
 }
 
