@@ -152,6 +152,23 @@ def test_fit_predict_clv_equal_single_machine_on_cdnow(cdnow, cdnow_spark):
     np.testing.assert_allclose(clv["clv"], want_clv["clv"], rtol=REL)
 
 
+def test_session_batch_size_is_restored_and_does_not_change_results(spark, cdnow, cdnow_spark):
+    key = "spark.sql.execution.arrow.maxRecordsPerBatch"
+    want = ltvkit.rfm_summary(cdnow, amount="amount", observation_end=END, future="drop")
+    spark.conf.set(key, "37")  # tiny batches: ltvkit uses larger ones for its own jobs only
+    try:
+        got = ls.rfm_summary(cdnow_spark, amount="amount", observation_end=END, future="drop")
+        assert spark.conf.get(key) == "37"
+        frames_equal_exact(_by_customer(got), want)
+        got.unpersist()
+    finally:
+        spark.conf.unset(key)
+    got = ls.rfm_summary(cdnow_spark, amount="amount", observation_end=END, future="drop")
+    assert spark.conf.get(key) == "10000"  # Spark's default, unset again afterwards
+    frames_equal_exact(_by_customer(got), want)
+    got.unpersist()
+
+
 def test_million_rows_over_many_partitions(spark, big):
     log, folder = big
     df = spark.read.parquet(folder)  # 12 files; every customer's rows are spread over them

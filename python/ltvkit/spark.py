@@ -135,11 +135,39 @@ def _shuffle(df: Any, customer_id: str, partitions: int | None) -> Any:
     return df.repartition(partitions, customer_id) if partitions else df.repartition(customer_id)
 
 
+# Rows per Arrow batch handed to the Python workers by ltvkit's own jobs. Spark's default
+# (spark.sql.execution.arrow.maxRecordsPerBatch = 10,000) costs a JVM -> Python hand-over and a
+# kernel call every 10,000 rows; the kernels stream a whole partition anyway, so ltvkit asks
+# for larger batches (a few tens of MB: 3-5 columns of 8 bytes) while its jobs run.
+_BATCH_ROWS = 500_000
+_BATCH_CONF = "spark.sql.execution.arrow.maxRecordsPerBatch"
+
+
+@contextlib.contextmanager
+def _large_batches(session: Any) -> Iterator[None]:
+    """Run ltvkit's jobs with :data:`_BATCH_ROWS`-row Arrow batches unless the session asks
+    for larger ones (or for no limit, <= 0); the session's setting is restored after."""
+    conf = session.conf
+    old = conf.get(_BATCH_CONF, None)  # None when not set explicitly
+    current = int(conf.get(_BATCH_CONF))
+    if current <= 0 or current >= _BATCH_ROWS:
+        yield
+        return
+    conf.set(_BATCH_CONF, str(_BATCH_ROWS))
+    try:
+        yield
+    finally:
+        if old is None:
+            conf.unset(_BATCH_CONF)
+        else:
+            conf.set(_BATCH_CONF, old)
+
+
 def _persisted(df: Any) -> Any:
     from pyspark import StorageLevel
 
     df = df.persist(StorageLevel.MEMORY_AND_DISK)
-    with typed_errors():
+    with typed_errors(), _large_batches(df.sparkSession):
         df.count()
     return df
 
@@ -211,16 +239,15 @@ def rfm_summary(
     InvalidDataError, InvalidInputError
         As on one machine; ``row`` counts within the shuffled partition (``partition``).
     """
-    options: dict[str, Any] = dict(
+    options, cols = _d.summary_options(
         customer_id=customer_id,
         date=date,
         amount=amount,
-        observation_end=_d.end_date(observation_end),
+        observation_end=observation_end,
         period=period,
         future=future,
         refunds=refunds,
     )
-    cols = _tx._columns(customer_id, date, amount)
     return _per_customer("rfm_summary", transactions, cols, options, partitions)
 
 
@@ -241,17 +268,17 @@ def calibration_holdout(
 
     Parameters and results as :func:`ltvkit.calibration_holdout` and :func:`rfm_summary`.
     """
-    options: dict[str, Any] = dict(
-        calibration_end=_d.end_date(calibration_end, "calibration_end"),
-        observation_end=_d.end_date(observation_end),
+    options, cols = _d.summary_options(
         customer_id=customer_id,
         date=date,
         amount=amount,
+        observation_end=observation_end,
         period=period,
         future=future,
         refunds=refunds,
+        calibration_end=calibration_end,
+        holdout=True,
     )
-    cols = _tx._columns(customer_id, date, amount)
     return _per_customer("calibration_holdout", transactions, cols, options, partitions)
 
 
@@ -323,7 +350,7 @@ def cohort_table(
         ``[segment], cohort, customers, "0", "1", ...`` as the single-machine Arrow table.
     """
     functions = import_optional("pyspark.sql.functions", extra="spark")
-    options: dict[str, Any] = dict(
+    options, cols = _d.cohort_options(
         metric=metric,
         cohort=cohort,
         period=period,
@@ -331,11 +358,10 @@ def cohort_table(
         customer_id=customer_id,
         date=date,
         amount=amount,
-        observation_end=_d.end_date(observation_end),
+        observation_end=observation_end,
         future=future,
         refunds=refunds,
     )
-    cols = _tx._columns(customer_id, date, amount) + ([segment] if segment else [])
     _need(transactions, cols)
     # on an empty log on the driver: checks the options as on one machine
     _tx.cohort_table(
@@ -347,7 +373,7 @@ def cohort_table(
         transactions, cols, options, partitions, _long_work, _d.long_schema()
     )
     summed = parts.groupBy("segment", "cohort", "age").agg(functions.sum("value").alias("value"))
-    with typed_errors():
+    with typed_errors(), _large_batches(transactions.sparkSession):
         long = summed.toPandas()
     return _frame(transactions.sparkSession, _d.combine_cohorts(long, metric, segment))
 
@@ -378,7 +404,7 @@ def historical_ltv(
     """
     functions = import_optional("pyspark.sql.functions", extra="spark")
     pa = import_optional("pyarrow", extra="arrow")
-    options: dict[str, Any] = dict(
+    options, cols = _d.ltv_options(
         by=by,
         horizon=horizon,
         cohort=cohort,
@@ -386,11 +412,10 @@ def historical_ltv(
         customer_id=customer_id,
         date=date,
         amount=amount,
-        observation_end=_d.end_date(observation_end),
+        observation_end=observation_end,
         future=future,
         refunds=refunds,
     )
-    cols = _tx._columns(customer_id, date, amount) + ([by] if by else [])
     _need(transactions, cols)
     # on an empty log on the driver: checks the options as on one machine
     _tx.historical_ltv(
@@ -412,7 +437,7 @@ def historical_ltv(
         functions.sum("revenue").alias("revenue"),
         functions.sum("first").alias("first"),
     )
-    with typed_errors():
+    with typed_errors(), _large_batches(transactions.sparkSession):
         totals = summed.toPandas()
     return _frame(transactions.sparkSession, _d.combine_ltv(totals, by))
 
@@ -517,10 +542,7 @@ def predict(
         ``customer_id``, ``p_alive`` [, ``expected_purchases``] (transaction models) or
         ``expected_spend`` (Gamma-Gamma), persisted.
     """
-    if type(model).__name__ == "GammaGammaModel":
-        names = ["expected_spend"]
-    else:
-        names = ["p_alive"] + (["expected_purchases"] if t is not None else [])
+    names = _d.predict_names(model, t)
     return _scored("predict", model, None, summary, customer_id, {"t": t}, names)
 
 
@@ -545,11 +567,7 @@ def customer_lifetime_value(
     pyspark.sql.DataFrame
         ``customer_id``, ``clv``, persisted.
     """
-    options: dict[str, Any] = dict(
-        horizon=horizon,
-        unit=unit,
-        discount_rate=discount_rate,
-        margin=margin,
-        data_unit=data_unit,
+    options = _d.clv_options(
+        horizon=horizon, unit=unit, discount_rate=discount_rate, margin=margin, data_unit=data_unit
     )
     return _scored("clv", transaction_model, spend_model, summary, customer_id, options, ["clv"])
