@@ -183,6 +183,30 @@ def test_every_input_kind_gives_the_same_summary(inputs: dict[str, Any], kind: s
     assert metadata(got)["report"]["rows_read"] == 6919
 
 
+def test_parquet_directory_with_files_of_other_types_and_column_order(tmp_path: Path) -> None:
+    # the files of a directory are read one by one: a later file with narrower types, its
+    # columns in another order and an extra column is cast to the first file's schema
+    expected = read_reference("lifetimes_summary_W.csv")
+    table = load_cdnow("pyarrow")
+    half = table.num_rows // 2
+    pq.write_table(table.slice(0, half), tmp_path / "a.parquet")
+    rest = table.slice(half)
+    other = pa.table(
+        {
+            "note": pa.array(["x"] * rest.num_rows),
+            "amount": rest.column("amount"),
+            "date": rest.column("date"),
+            "customer_id": rest.column("customer_id").cast(pa.int32()),
+        }
+    )
+    pq.write_table(other, tmp_path / "b.parquet")
+    got = rfm_summary(tmp_path, amount="amount", period="W")
+    assert got.schema.field("customer_id").type == table.schema.field("customer_id").type
+    cols = as_dict(got)
+    assert {k: [float(v) for v in vals] for k, vals in cols.items()} == expected
+    assert metadata(got)["report"]["rows_read"] == 6919
+
+
 @pytest.mark.parametrize("kind", ["pandas", "polars", "pyarrow", "parquet_dir"])
 def test_every_input_kind_gives_the_same_calibration_holdout(
     inputs: dict[str, Any], kind: str

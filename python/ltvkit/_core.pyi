@@ -22,6 +22,7 @@ __all__ = [
     "channel_economics",
     "churn_rate",
     "cohort_table",
+    "cohort_table_one_pass",
     "customer_lifetime_value",
     "customer_value",
     "expected_lifetime",
@@ -553,6 +554,19 @@ def cohort_table(
     future: str,
     refunds: str,
 ) -> tuple[Any, str]: ...
+def cohort_table_one_pass(
+    data: Any,
+    customer_id: str,
+    date: str,
+    amount: str | None,
+    segment: str | None,
+    cohort: str,
+    period: str,
+    metric: str,
+    observation_end: datetime.date | None,
+    future: str,
+    refunds: str,
+) -> tuple[Any, str] | None: ...
 def historical_ltv_of_log(
     data: Any,
     customer_id: str,

@@ -321,6 +321,66 @@ fn cohort_table(
     })
 }
 
+/// `cohort_table` in one pass (`crate::transactions::cohorts::one_pass`) for the counting
+/// metrics; None when the metric needs revenue, or the rows of some customer are not in date
+/// order (or a segment tie): then call `cohort_table` on the whole input again.
+#[pyfunction]
+#[pyo3(signature = (data, customer_id, date, amount, segment, cohort, period, metric, observation_end, future, refunds))]
+#[allow(clippy::too_many_arguments)]
+fn cohort_table_one_pass(
+    py: Python<'_>,
+    data: PyRecordBatchReader,
+    customer_id: String,
+    date: String,
+    amount: Option<String>,
+    segment: Option<String>,
+    cohort: &str,
+    period: &str,
+    metric: &str,
+    observation_end: Option<NaiveDate>,
+    future: &str,
+    refunds: &str,
+) -> PyResult<Option<(PyTable, String)>> {
+    let opts = py_result(options(
+        customer_id,
+        date,
+        amount,
+        segment.clone(),
+        period,
+        observation_end,
+        future,
+        refunds,
+    ))?;
+    let cohort = py_result(cohort.parse::<TimeUnit>())?;
+    let metric = py_result(metric.parse::<cohorts::CohortMetric>())?;
+    let end = opts.policy.observation_end;
+    let reader = data.into_reader()?;
+    let result = py.detach(move || {
+        let schema = reader.schema();
+        let outcome = cohorts::cohort_table_one_pass(
+            &schema,
+            reader,
+            opts.columns,
+            opts.policy,
+            cohort,
+            opts.unit,
+            metric,
+            end,
+            segment.is_some(),
+        )?;
+        match outcome {
+            cohorts::one_pass::OnePass::Done(t, report) => {
+                Ok(Some((t.to_record_batch(segment.as_deref())?, report)))
+            }
+            cohorts::one_pass::OnePass::Fallback(_) => Ok::<_, crate::error::Error>(None),
+        }
+    });
+    match py_result(result)? {
+        Some((batch, report)) => summary_out(batch, report).map(Some),
+        None => Ok(None),
+    }
+}
+
 #[pyfunction]
 #[pyo3(signature = (data, customer_id, date, amount, by, cohort, period, horizon, observation_end, future, refunds))]
 #[allow(clippy::too_many_arguments)]
@@ -429,6 +489,7 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(rfm_summary_one_pass, m)?)?;
     m.add_function(wrap_pyfunction!(calibration_holdout, m)?)?;
     m.add_function(wrap_pyfunction!(cohort_table, m)?)?;
+    m.add_function(wrap_pyfunction!(cohort_table_one_pass, m)?)?;
     m.add_function(wrap_pyfunction!(historical_ltv_of_log, m)?)?;
     m.add_function(wrap_pyfunction!(subscription_metrics, m)?)?;
     m.add_function(wrap_pyfunction!(value_breakdown, m)?)?;

@@ -1,11 +1,13 @@
 //! Acquisition-cohort triangles and historical LTV from a transaction log.
 
-use super::ingest::{Log, Row};
+use super::ingest::{Ingest, Log, LogColumns, Row};
 use super::unit::TimeUnit;
-use super::Report;
+use super::{Policy, Report};
 use crate::error::{Error, Result};
 use std::collections::BTreeMap;
 use std::str::FromStr;
+
+pub mod one_pass;
 
 /// The value in each cell (cohort, age) of a cohort triangle.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -228,6 +230,61 @@ pub fn cohort_table(
             }
         },
     );
+    Ok((
+        triangle(groups, cohort, period, metric, end, segmented),
+        report,
+    ))
+}
+
+/// [`cohort_table`] of a stream in one pass ([`one_pass`]) for the counting metrics
+/// (`customers`, `retention`) when each customer's rows come in date order; otherwise
+/// [`one_pass::OnePass::Fallback`], after reading only up to the batch where that showed (none
+/// for the other metrics): then run [`cohort_table`] on the whole input, read again. When it
+/// is done, the result equals [`super::read_log`] followed by [`cohort_table`]. The segment is
+/// the tag column of `columns` (`segmented`).
+///
+/// # Errors
+/// As [`super::read_log`], for the rows read.
+#[allow(clippy::too_many_arguments)]
+pub fn cohort_table_one_pass<I>(
+    schema: &arrow_schema::SchemaRef,
+    batches: I,
+    columns: LogColumns,
+    policy: Policy,
+    cohort: TimeUnit,
+    period: TimeUnit,
+    metric: CohortMetric,
+    observation_end: Option<i32>,
+    segmented: bool,
+) -> Result<one_pass::OnePass>
+where
+    I: IntoIterator<Item = std::result::Result<arrow_array::RecordBatch, arrow_schema::ArrowError>>,
+{
+    let mut ingest = Ingest::new(columns, policy);
+    ingest.schema(schema)?;
+    let mut pass = one_pass::OnePassCohorts::new(ingest, cohort, period, metric, segmented);
+    if pass.stopped().is_none() {
+        for batch in batches {
+            let batch = batch.map_err(super::input_error)?;
+            pass.push(&batch)?;
+            if pass.stopped().is_some() {
+                break;
+            }
+        }
+    }
+    Ok(pass.finish(observation_end))
+}
+
+/// The table of the groups (in key order: segment, then cohort): ages up to `end`, the cells
+/// of `metric`.
+fn triangle(
+    groups: BTreeMap<(Box<str>, i64), Group>,
+    cohort: TimeUnit,
+    period: TimeUnit,
+    metric: CohortMetric,
+    end: Option<i32>,
+    segmented: bool,
+) -> CohortTable {
     let mut out = CohortTable {
         segments: segmented.then(Vec::new),
         cohorts: Vec::new(),
@@ -265,7 +322,7 @@ pub fn cohort_table(
         out.sizes.push(g.size);
         out.cells.push(row);
     }
-    Ok((out, report))
+    out
 }
 
 /// Historical LTV per cohort or segment.

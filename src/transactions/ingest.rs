@@ -540,6 +540,12 @@ impl Ingest {
         (keys, rank, self.report, has_amount)
     }
 
+    /// The report so far and the values of the tag column (indexed by [`Row::tag`]), for
+    /// consumers of [`Ingest::visit`] that need no customer keys.
+    pub(super) fn into_report_and_tags(self) -> (Report, Vec<Box<str>>) {
+        (self.report, self.tags.values)
+    }
+
     fn intern_keys(&mut self, array: &ArrayRef, offset: usize) -> Result<Vec<u32>> {
         let column = &self.columns.customer_id;
         let array = match array.data_type() {

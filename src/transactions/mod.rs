@@ -218,13 +218,7 @@ where
     let mut ingest = Ingest::new(columns, policy);
     ingest.schema(schema)?;
     let mut pass = stream::OnePassSummary::new(ingest, unit, memory_limit, rows_hint);
-    for batch in batches {
-        let batch = batch.map_err(input_error)?;
-        pass.push(&batch)?;
-        if pass.stopped().is_some() {
-            break;
-        }
-    }
+    pass.push_all(batches)?;
     pass.finish(observation_end)
 }
 
