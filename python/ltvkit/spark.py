@@ -135,32 +135,48 @@ def _shuffle(df: Any, customer_id: str, partitions: int | None) -> Any:
     return df.repartition(partitions, customer_id) if partitions else df.repartition(customer_id)
 
 
-# Rows per Arrow batch handed to the Python workers by ltvkit's own jobs. Spark's default
-# (spark.sql.execution.arrow.maxRecordsPerBatch = 10,000) costs a JVM -> Python hand-over and a
-# kernel call every 10,000 rows; the kernels stream a whole partition anyway, so ltvkit asks
-# for larger batches (a few tens of MB: 3-5 columns of 8 bytes) while its jobs run.
-_BATCH_ROWS = 500_000
-_BATCH_CONF = "spark.sql.execution.arrow.maxRecordsPerBatch"
+# Arrow settings of ltvkit's own jobs (the kernels stream a whole partition of narrow rows, so
+# larger batches only save hand-overs):
+# - spark.sql.execution.arrow.maxRecordsPerBatch: at least _BATCH_ROWS rows a batch (Spark's
+#   default is 10,000; a session's larger value, or <= 0 for no limit, is kept);
+# - spark.sql.execution.arrow.maxBytesPerBatch: 2147483647 unless the session sets it. Spark
+#   checks the Arrow size of the batch after every row while this is below Int.MaxValue; that
+#   check was most of the JVM -> Python hand-over time of rfm_summary (benchmarks/README.md).
+# Both are restored (an unset key unset again) when the job is done, also after an error.
+_BATCH_ROWS = 100_000
+_ROWS_CONF = "spark.sql.execution.arrow.maxRecordsPerBatch"
+_BYTES_CONF = "spark.sql.execution.arrow.maxBytesPerBatch"
+_NO_BYTE_LIMIT = "2147483647"
+
+
+def _arrow_settings(conf: Any) -> dict[str, str]:
+    """The settings :func:`_large_batches` changes for a session's ``conf``."""
+    settings = {}
+    if conf.get(_BYTES_CONF, None) is None:
+        settings[_BYTES_CONF] = _NO_BYTE_LIMIT
+    rows = int(conf.get(_ROWS_CONF))
+    if 0 < rows < _BATCH_ROWS:
+        settings[_ROWS_CONF] = str(_BATCH_ROWS)
+    return settings
 
 
 @contextlib.contextmanager
 def _large_batches(session: Any) -> Iterator[None]:
-    """Run ltvkit's jobs with :data:`_BATCH_ROWS`-row Arrow batches unless the session asks
-    for larger ones (or for no limit, <= 0); the session's setting is restored after."""
+    """Run ltvkit's jobs with :func:`_arrow_settings`; the session's settings are restored after
+    (also when the block raises)."""
     conf = session.conf
-    old = conf.get(_BATCH_CONF, None)  # None when not set explicitly
-    current = int(conf.get(_BATCH_CONF))
-    if current <= 0 or current >= _BATCH_ROWS:
-        yield
-        return
-    conf.set(_BATCH_CONF, str(_BATCH_ROWS))
+    settings = _arrow_settings(conf)
+    old = {key: conf.get(key, None) for key in settings}  # None: not set
     try:
+        for key, value in settings.items():
+            conf.set(key, value)
         yield
     finally:
-        if old is None:
-            conf.unset(_BATCH_CONF)
-        else:
-            conf.set(_BATCH_CONF, old)
+        for key, value in old.items():
+            if value is None:
+                conf.unset(key)
+            else:
+                conf.set(key, value)
 
 
 def _persisted(df: Any) -> Any:
@@ -469,7 +485,7 @@ def fit(model_class: Any, summary: Any, **options: Any) -> Any:
     """
     pairs = _d.roles(model_class, list(summary.columns))
     cols = [c for _, c in pairs]
-    with typed_errors():
+    with typed_errors(), _large_batches(summary.sparkSession):
         stats = summary.groupBy(*cols).count().toPandas()
     return _d.fit_statistics(model_class, stats, pairs, **options)
 
