@@ -5,8 +5,12 @@ published log-likelihoods on the driver, CLV in a pandas UDF) and against ltvkit
     nice -n 10 .venv/bin/python benchmarks/bench_spark.py /work/bench-data/log10m.parquet \\
         --repeat 3 --partitions 8
 
-One Spark session (start-up not timed) runs every contender ``--repeat`` times; the medians of
-each phase are printed:
+One Spark session (start-up not timed) runs every contender ``--repeat`` times, in this order:
+ltvkit.spark (once per ``--ltvkit-batch-rows`` value, default ltvkit's own 100,000 rows a
+batch), the plain pipeline with Spark's Arrow settings and/or (``--plain-arrow``) with the ones
+ltvkit sets during its jobs (``maxBytesPerBatch`` 2147483647, ``maxRecordsPerBatch`` 100,000:
+the plain pipeline's ``toPandas`` and ``mapInPandas`` use Arrow too), then ltvkit on one
+machine. The medians of each phase are printed:
 
 - ``read``: the scan of the log and ``max(date)`` (the observation end; both pipelines need it);
 - ``shuffle``: the log repartitioned by customer and discarded (``noop`` sink), minus ``read``:
