@@ -5,8 +5,12 @@ published log-likelihoods on the driver, CLV in a pandas UDF) and against ltvkit
     nice -n 10 .venv/bin/python benchmarks/bench_spark.py /work/bench-data/log10m.parquet \\
         --repeat 3 --partitions 8
 
-One Spark session (start-up not timed) runs every contender ``--repeat`` times; the medians of
-each phase are printed:
+One Spark session (start-up not timed) runs every contender ``--repeat`` times, in this order:
+ltvkit.spark (once per ``--ltvkit-batch-rows`` value, default ltvkit's own 100,000 rows a
+batch), the plain pipeline with Spark's Arrow settings and/or (``--plain-arrow``) with the ones
+ltvkit sets during its jobs (``maxBytesPerBatch`` 2147483647, ``maxRecordsPerBatch`` 100,000:
+the plain pipeline's ``toPandas`` and ``mapInPandas`` use Arrow too), then ltvkit on one
+machine. The medians of each phase are printed:
 
 - ``read``: the scan of the log and ``max(date)`` (the observation end; both pipelines need it);
 - ``shuffle``: the log repartitioned by customer and discarded (``noop`` sink), minus ``read``:
@@ -24,10 +28,12 @@ read from /proc at the end (an upper bound: their peaks need not coincide).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import statistics
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -137,10 +143,36 @@ def read_phase(spark: Any, path: str) -> tuple[float, Any, Any]:
     return sec, df, end
 
 
-def ltvkit_spark(spark: Any, path: str, partitions: int) -> dict[str, Any]:
+def ls_batch_rows() -> int:
+    import ltvkit.spark as ls
+
+    return ls._BATCH_ROWS
+
+
+# ltvkit's Arrow settings during its jobs (ltvkit.spark._arrow_settings), for the plain pipeline
+ARROW = {
+    "spark.sql.execution.arrow.maxBytesPerBatch": "2147483647",
+    "spark.sql.execution.arrow.maxRecordsPerBatch": str(ls_batch_rows()),
+}
+
+
+@contextlib.contextmanager
+def session_conf(spark: Any, settings: dict[str, str]) -> Iterator[None]:
+    """``settings`` set in the session for the block, unset after."""
+    for key, value in settings.items():
+        spark.conf.set(key, value)
+    try:
+        yield
+    finally:
+        for key in settings:
+            spark.conf.unset(key)
+
+
+def ltvkit_spark(spark: Any, path: str, partitions: int, batch_rows: int) -> dict[str, Any]:
     import ltvkit
     import ltvkit.spark as ls
 
+    ls._BATCH_ROWS = batch_rows  # the default unless --ltvkit-batch-rows
     t_read, df, end = read_phase(spark, path)
     t_shuf, _ = timed(
         lambda: (
@@ -180,7 +212,14 @@ def ltvkit_spark(spark: Any, path: str, partitions: int) -> dict[str, Any]:
     }
 
 
-def plain_spark(spark: Any, path: str, partitions: int) -> dict[str, Any]:
+def plain_spark(
+    spark: Any, path: str, partitions: int, arrow: dict[str, str] | None = None
+) -> dict[str, Any]:
+    with session_conf(spark, arrow or {}):
+        return _plain_spark(spark, path, partitions)
+
+
+def _plain_spark(spark: Any, path: str, partitions: int) -> dict[str, Any]:
     import pandas as pd
     from pyspark import StorageLevel
     from pyspark.sql import functions as F
@@ -310,6 +349,20 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--partitions", type=int, default=8)
     parser.add_argument("--driver-memory", default="4g")
+    parser.add_argument(
+        "--ltvkit-batch-rows",
+        type=lambda v: [int(x) for x in v.split(",")],
+        default=[ls_batch_rows()],
+        help="rows per Arrow batch of ltvkit's jobs (comma-separated: one contender each; "
+        "default ltvkit's own)",
+    )
+    parser.add_argument(
+        "--plain-arrow",
+        choices=("default", "ltvkit", "both"),
+        default="both",
+        help="run the plain pipeline with Spark's Arrow settings, with ltvkit's "
+        "(maxBytesPerBatch 2147483647, maxRecordsPerBatch as ltvkit), or both",
+    )
     args = parser.parse_args()
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     from pyspark.sql import SparkSession
@@ -327,12 +380,24 @@ def main() -> None:
     # warm up the JVM and the Python workers (not timed)
     spark.range(1000).mapInArrow(lambda it: it, "id long").count()
     print(f"load before: {os.getloadavg()}  (seconds; medians of {args.repeat})", flush=True)
-    for name, fn in (
-        ("ltvkit.spark", lambda: ltvkit_spark(spark, args.path, args.partitions)),
-        ("plain pyspark", lambda: plain_spark(spark, args.path, args.partitions)),
-    ):
+    contenders: list[tuple[str, Any]] = []
+    for rows in args.ltvkit_batch_rows:
+        contenders.append(
+            (
+                f"ltvkit.spark {rows // 1000}k",
+                lambda r=rows: ltvkit_spark(spark, args.path, args.partitions, r),
+            )
+        )
+    if args.plain_arrow in ("default", "both"):
+        contenders.append(("plain pyspark", lambda: plain_spark(spark, args.path, args.partitions)))
+    if args.plain_arrow in ("ltvkit", "both"):
+        contenders.append(
+            ("plain + arrow", lambda: plain_spark(spark, args.path, args.partitions, ARROW))
+        )
+    for name, fn in contenders:
         runs = [fn() for _ in range(args.repeat)]
         report(name, runs, None)
+        print(f"    load {os.getloadavg()}", flush=True)
     print(f"peak RSS driver + JVM + workers: {tree_peak_rss() / 2**20:.0f} MiB", flush=True)
     spark.stop()
     runs = [single_machine(args.path) for _ in range(args.repeat)]

@@ -152,6 +152,65 @@ def test_fit_predict_clv_equal_single_machine_on_cdnow(cdnow, cdnow_spark):
     np.testing.assert_allclose(clv["clv"], want_clv["clv"], rtol=REL)
 
 
+ROWS = "spark.sql.execution.arrow.maxRecordsPerBatch"
+BYTES = "spark.sql.execution.arrow.maxBytesPerBatch"
+
+
+def _arrow_confs(spark) -> tuple[str | None, str | None]:
+    return spark.conf.get(ROWS, None), spark.conf.get(BYTES, None)  # None: not set
+
+
+def test_arrow_settings_of_ltvkit_jobs(spark):
+    assert _arrow_confs(spark) == (None, None)
+    # unset (Spark's defaults 10,000 rows, 64 MiB): no byte check, 100,000-row batches
+    assert ls._arrow_settings(spark.conf) == {BYTES: "2147483647", ROWS: "100000"}
+    with ls._large_batches(spark):
+        assert _arrow_confs(spark) == ("100000", "2147483647")
+    assert _arrow_confs(spark) == (None, None)
+    try:
+        # the user's byte limit is kept; fewer rows than ltvkit's are raised, more are kept
+        spark.conf.set(BYTES, "1m")
+        spark.conf.set(ROWS, "37")
+        assert ls._arrow_settings(spark.conf) == {ROWS: "100000"}
+        spark.conf.set(ROWS, "500000")
+        assert ls._arrow_settings(spark.conf) == {}
+        spark.conf.set(ROWS, "0")  # no limit
+        assert ls._arrow_settings(spark.conf) == {}
+        spark.conf.set(ROWS, "37")
+        inside = []
+
+        def failing_job() -> None:
+            with ls._large_batches(spark):
+                inside.append(_arrow_confs(spark))
+                raise ZeroDivisionError
+
+        with pytest.raises(ZeroDivisionError):
+            failing_job()
+        assert inside == [("100000", "1m")]
+        assert _arrow_confs(spark) == ("37", "1m")
+    finally:
+        spark.conf.unset(ROWS)
+        spark.conf.unset(BYTES)
+
+
+def test_arrow_settings_are_restored_and_do_not_change_results(spark, cdnow, cdnow_spark):
+    want = ltvkit.rfm_summary(cdnow, amount="amount", observation_end=END, future="drop")
+    for user in ({}, {ROWS: "37", BYTES: "1k"}):  # unset; tiny batches set by the user
+        try:
+            for key, value in user.items():
+                spark.conf.set(key, value)
+            got = ls.rfm_summary(cdnow_spark, amount="amount", observation_end=END, future="drop")
+            frames_equal_exact(_by_customer(got), want)
+            got.unpersist()
+            # an executor error inside ltvkit's job (rows after END) restores them too
+            with pytest.raises(ltvkit.InvalidDataError, match="after observation_end"):
+                ls.rfm_summary(cdnow_spark, observation_end=END)
+            assert _arrow_confs(spark) == (user.get(ROWS), user.get(BYTES))
+        finally:
+            for key in user:
+                spark.conf.unset(key)
+
+
 def test_million_rows_over_many_partitions(spark, big):
     log, folder = big
     df = spark.read.parquet(folder)  # 12 files; every customer's rows are spread over them

@@ -475,3 +475,110 @@ def chain_first(batches: Iterator[Any]) -> tuple[Any, Iterator[Any]] | None:
     for first in batches:
         return first, itertools.chain([first], batches)
     return None
+
+
+# The option dicts of the cluster functions: both ltvkit.spark and ltvkit.dask take the
+# single-machine functions' arguments and pass them on, with the dates parsed on the driver.
+
+
+def summary_options(
+    *,
+    customer_id: str,
+    date: str,
+    amount: str | None,
+    observation_end: Any,
+    period: str,
+    future: str,
+    refunds: str,
+    calibration_end: Any = None,
+    holdout: bool = False,
+) -> tuple[dict[str, Any], list[str]]:
+    """Options and log columns of ``rfm_summary`` (or ``calibration_holdout`` if
+    ``holdout``), the dates parsed (ltvkit's error on a bad one)."""
+    options: dict[str, Any] = {}
+    if holdout:
+        options["calibration_end"] = end_date(calibration_end, "calibration_end")
+    options.update(
+        customer_id=customer_id,
+        date=date,
+        amount=amount,
+        observation_end=end_date(observation_end),
+        period=period,
+        future=future,
+        refunds=refunds,
+    )
+    return options, _tx._columns(customer_id, date, amount)
+
+
+def cohort_options(
+    *,
+    metric: str,
+    cohort: str,
+    period: str,
+    segment: str | None,
+    customer_id: str,
+    date: str,
+    amount: str | None,
+    observation_end: Any,
+    future: str,
+    refunds: str,
+) -> tuple[dict[str, Any], list[str]]:
+    """Options and log columns of ``cohort_table``."""
+    options: dict[str, Any] = dict(
+        metric=metric,
+        cohort=cohort,
+        period=period,
+        segment=segment,
+        customer_id=customer_id,
+        date=date,
+        amount=amount,
+        observation_end=end_date(observation_end),
+        future=future,
+        refunds=refunds,
+    )
+    return options, _tx._columns(customer_id, date, amount) + ([segment] if segment else [])
+
+
+def ltv_options(
+    *,
+    by: str | None,
+    horizon: int | None,
+    cohort: str,
+    period: str,
+    customer_id: str,
+    date: str,
+    amount: str,
+    observation_end: Any,
+    future: str,
+    refunds: str,
+) -> tuple[dict[str, Any], list[str]]:
+    """Options and log columns of ``historical_ltv``."""
+    options: dict[str, Any] = dict(
+        by=by,
+        horizon=horizon,
+        cohort=cohort,
+        period=period,
+        customer_id=customer_id,
+        date=date,
+        amount=amount,
+        observation_end=end_date(observation_end),
+        future=future,
+        refunds=refunds,
+    )
+    return options, _tx._columns(customer_id, date, amount) + ([by] if by else [])
+
+
+def clv_options(
+    *, horizon: int, unit: str, discount_rate: float, margin: float, data_unit: str | None
+) -> dict[str, Any]:
+    """Options of ``customer_lifetime_value``."""
+    return dict(
+        horizon=horizon, unit=unit, discount_rate=discount_rate, margin=margin, data_unit=data_unit
+    )
+
+
+def predict_names(model: Any, t: float | None) -> list[str]:
+    """The value columns ``predict`` gives for ``model``."""
+    if type(model).__name__ == "GammaGammaModel":
+        return ["expected_spend"]
+    return ["p_alive"] + (["expected_purchases"] if t is not None else [])

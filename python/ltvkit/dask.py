@@ -146,16 +146,15 @@ def rfm_summary(
     dask.dataframe.DataFrame
         Indexed by customer id: ``frequency``, ``recency``, ``T`` [, ``monetary_value``].
     """
-    options: dict[str, Any] = dict(
+    options, cols = _d.summary_options(
         customer_id=customer_id,
         date=date,
         amount=amount,
-        observation_end=_d.end_date(observation_end),
+        observation_end=observation_end,
         period=period,
         future=future,
         refunds=refunds,
     )
-    cols = _tx._columns(customer_id, date, amount)
     return _per_customer("rfm_summary", transactions, cols, options, partitions)
 
 
@@ -174,17 +173,17 @@ def calibration_holdout(
 ) -> Any:
     """:func:`ltvkit.calibration_holdout` of a Dask DataFrame (arguments as there and in
     :func:`rfm_summary`)."""
-    options: dict[str, Any] = dict(
-        calibration_end=_d.end_date(calibration_end, "calibration_end"),
-        observation_end=_d.end_date(observation_end),
+    options, cols = _d.summary_options(
         customer_id=customer_id,
         date=date,
         amount=amount,
+        observation_end=observation_end,
         period=period,
         future=future,
         refunds=refunds,
+        calibration_end=calibration_end,
+        holdout=True,
     )
-    cols = _tx._columns(customer_id, date, amount)
     return _per_customer("calibration_holdout", transactions, cols, options, partitions)
 
 
@@ -230,7 +229,7 @@ def cohort_table(
         Small and already on the client: the pandas result of :func:`ltvkit.cohort_table`
         (index ``[segment,] cohort``, columns ``customers, 0, 1, ...``).
     """
-    options: dict[str, Any] = dict(
+    options, cols = _d.cohort_options(
         metric=metric,
         cohort=cohort,
         period=period,
@@ -238,11 +237,10 @@ def cohort_table(
         customer_id=customer_id,
         date=date,
         amount=amount,
-        observation_end=_d.end_date(observation_end),
+        observation_end=observation_end,
         future=future,
         refunds=refunds,
     )
-    cols = _tx._columns(customer_id, date, amount) + ([segment] if segment else [])
     df = _log(transactions, cols)
     _tx.cohort_table(_arrow(df._meta), **options, progress=False)  # checks the options
     if options["observation_end"] is None:
@@ -286,7 +284,7 @@ def historical_ltv(
     :func:`ltvkit.historical_ltv` (small, already on the client)."""
     import pandas as pd
 
-    options: dict[str, Any] = dict(
+    options, cols = _d.ltv_options(
         by=by,
         horizon=horizon,
         cohort=cohort,
@@ -294,11 +292,10 @@ def historical_ltv(
         customer_id=customer_id,
         date=date,
         amount=amount,
-        observation_end=_d.end_date(observation_end),
+        observation_end=observation_end,
         future=future,
         refunds=refunds,
     )
-    cols = _tx._columns(customer_id, date, amount) + ([by] if by else [])
     df = _log(transactions, cols)
     meta = _ltv_part(df._meta, options)  # checks the options
     if options["observation_end"] is None:
@@ -365,10 +362,7 @@ def _scored(
 def predict(model: Any, summary: Any, *, t: float | None = None) -> Any:
     """Score each customer of a Dask summary on the workers (see :func:`ltvkit.spark.predict`
     for the models and columns); the result keeps the summary's index (the customer id)."""
-    if type(model).__name__ == "GammaGammaModel":
-        names = ["expected_spend"]
-    else:
-        names = ["p_alive"] + (["expected_purchases"] if t is not None else [])
+    names = _d.predict_names(model, t)
     if type(model).__name__ not in (*_d.TRANSACTION_MODELS, "GammaGammaModel"):
         _d.score_roles("predict", model)  # raises the typed error
     return _scored("predict", model, None, summary, {"t": t}, names)
@@ -390,7 +384,7 @@ def customer_lifetime_value(
     if not hasattr(summary, "map_partitions"):
         msg = "summary must be a Dask DataFrame (from ltvkit.dask.rfm_summary)"
         raise InvalidDataError(msg)
-    options: dict[str, Any] = dict(
+    options = _d.clv_options(
         horizon=horizon, unit=unit, discount_rate=discount_rate, margin=margin, data_unit=data_unit
     )
     return _scored("clv", transaction_model, spend_model, summary, options, ["clv"])

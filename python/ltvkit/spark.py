@@ -135,11 +135,55 @@ def _shuffle(df: Any, customer_id: str, partitions: int | None) -> Any:
     return df.repartition(partitions, customer_id) if partitions else df.repartition(customer_id)
 
 
+# Arrow settings of ltvkit's own jobs (the kernels stream a whole partition of narrow rows, so
+# larger batches only save hand-overs):
+# - spark.sql.execution.arrow.maxRecordsPerBatch: at least _BATCH_ROWS rows a batch (Spark's
+#   default is 10,000; a session's larger value, or <= 0 for no limit, is kept);
+# - spark.sql.execution.arrow.maxBytesPerBatch: 2147483647 unless the session sets it. Spark
+#   checks the Arrow size of the batch after every row while this is below Int.MaxValue; that
+#   check was most of the JVM -> Python hand-over time of rfm_summary (benchmarks/README.md).
+# Both are restored (an unset key unset again) when the job is done, also after an error.
+_BATCH_ROWS = 100_000
+_ROWS_CONF = "spark.sql.execution.arrow.maxRecordsPerBatch"
+_BYTES_CONF = "spark.sql.execution.arrow.maxBytesPerBatch"
+_NO_BYTE_LIMIT = "2147483647"
+
+
+def _arrow_settings(conf: Any) -> dict[str, str]:
+    """The settings :func:`_large_batches` changes for a session's ``conf``."""
+    settings = {}
+    if conf.get(_BYTES_CONF, None) is None:
+        settings[_BYTES_CONF] = _NO_BYTE_LIMIT
+    rows = int(conf.get(_ROWS_CONF))
+    if 0 < rows < _BATCH_ROWS:
+        settings[_ROWS_CONF] = str(_BATCH_ROWS)
+    return settings
+
+
+@contextlib.contextmanager
+def _large_batches(session: Any) -> Iterator[None]:
+    """Run ltvkit's jobs with :func:`_arrow_settings`; the session's settings are restored after
+    (also when the block raises)."""
+    conf = session.conf
+    settings = _arrow_settings(conf)
+    old = {key: conf.get(key, None) for key in settings}  # None: not set
+    try:
+        for key, value in settings.items():
+            conf.set(key, value)
+        yield
+    finally:
+        for key, value in old.items():
+            if value is None:
+                conf.unset(key)
+            else:
+                conf.set(key, value)
+
+
 def _persisted(df: Any) -> Any:
     from pyspark import StorageLevel
 
     df = df.persist(StorageLevel.MEMORY_AND_DISK)
-    with typed_errors():
+    with typed_errors(), _large_batches(df.sparkSession):
         df.count()
     return df
 
@@ -211,16 +255,15 @@ def rfm_summary(
     InvalidDataError, InvalidInputError
         As on one machine; ``row`` counts within the shuffled partition (``partition``).
     """
-    options: dict[str, Any] = dict(
+    options, cols = _d.summary_options(
         customer_id=customer_id,
         date=date,
         amount=amount,
-        observation_end=_d.end_date(observation_end),
+        observation_end=observation_end,
         period=period,
         future=future,
         refunds=refunds,
     )
-    cols = _tx._columns(customer_id, date, amount)
     return _per_customer("rfm_summary", transactions, cols, options, partitions)
 
 
@@ -241,17 +284,17 @@ def calibration_holdout(
 
     Parameters and results as :func:`ltvkit.calibration_holdout` and :func:`rfm_summary`.
     """
-    options: dict[str, Any] = dict(
-        calibration_end=_d.end_date(calibration_end, "calibration_end"),
-        observation_end=_d.end_date(observation_end),
+    options, cols = _d.summary_options(
         customer_id=customer_id,
         date=date,
         amount=amount,
+        observation_end=observation_end,
         period=period,
         future=future,
         refunds=refunds,
+        calibration_end=calibration_end,
+        holdout=True,
     )
-    cols = _tx._columns(customer_id, date, amount)
     return _per_customer("calibration_holdout", transactions, cols, options, partitions)
 
 
@@ -323,7 +366,7 @@ def cohort_table(
         ``[segment], cohort, customers, "0", "1", ...`` as the single-machine Arrow table.
     """
     functions = import_optional("pyspark.sql.functions", extra="spark")
-    options: dict[str, Any] = dict(
+    options, cols = _d.cohort_options(
         metric=metric,
         cohort=cohort,
         period=period,
@@ -331,11 +374,10 @@ def cohort_table(
         customer_id=customer_id,
         date=date,
         amount=amount,
-        observation_end=_d.end_date(observation_end),
+        observation_end=observation_end,
         future=future,
         refunds=refunds,
     )
-    cols = _tx._columns(customer_id, date, amount) + ([segment] if segment else [])
     _need(transactions, cols)
     # on an empty log on the driver: checks the options as on one machine
     _tx.cohort_table(
@@ -347,7 +389,7 @@ def cohort_table(
         transactions, cols, options, partitions, _long_work, _d.long_schema()
     )
     summed = parts.groupBy("segment", "cohort", "age").agg(functions.sum("value").alias("value"))
-    with typed_errors():
+    with typed_errors(), _large_batches(transactions.sparkSession):
         long = summed.toPandas()
     return _frame(transactions.sparkSession, _d.combine_cohorts(long, metric, segment))
 
@@ -378,7 +420,7 @@ def historical_ltv(
     """
     functions = import_optional("pyspark.sql.functions", extra="spark")
     pa = import_optional("pyarrow", extra="arrow")
-    options: dict[str, Any] = dict(
+    options, cols = _d.ltv_options(
         by=by,
         horizon=horizon,
         cohort=cohort,
@@ -386,11 +428,10 @@ def historical_ltv(
         customer_id=customer_id,
         date=date,
         amount=amount,
-        observation_end=_d.end_date(observation_end),
+        observation_end=observation_end,
         future=future,
         refunds=refunds,
     )
-    cols = _tx._columns(customer_id, date, amount) + ([by] if by else [])
     _need(transactions, cols)
     # on an empty log on the driver: checks the options as on one machine
     _tx.historical_ltv(
@@ -412,7 +453,7 @@ def historical_ltv(
         functions.sum("revenue").alias("revenue"),
         functions.sum("first").alias("first"),
     )
-    with typed_errors():
+    with typed_errors(), _large_batches(transactions.sparkSession):
         totals = summed.toPandas()
     return _frame(transactions.sparkSession, _d.combine_ltv(totals, by))
 
@@ -444,7 +485,7 @@ def fit(model_class: Any, summary: Any, **options: Any) -> Any:
     """
     pairs = _d.roles(model_class, list(summary.columns))
     cols = [c for _, c in pairs]
-    with typed_errors():
+    with typed_errors(), _large_batches(summary.sparkSession):
         stats = summary.groupBy(*cols).count().toPandas()
     return _d.fit_statistics(model_class, stats, pairs, **options)
 
@@ -517,10 +558,7 @@ def predict(
         ``customer_id``, ``p_alive`` [, ``expected_purchases``] (transaction models) or
         ``expected_spend`` (Gamma-Gamma), persisted.
     """
-    if type(model).__name__ == "GammaGammaModel":
-        names = ["expected_spend"]
-    else:
-        names = ["p_alive"] + (["expected_purchases"] if t is not None else [])
+    names = _d.predict_names(model, t)
     return _scored("predict", model, None, summary, customer_id, {"t": t}, names)
 
 
@@ -545,11 +583,7 @@ def customer_lifetime_value(
     pyspark.sql.DataFrame
         ``customer_id``, ``clv``, persisted.
     """
-    options: dict[str, Any] = dict(
-        horizon=horizon,
-        unit=unit,
-        discount_rate=discount_rate,
-        margin=margin,
-        data_unit=data_unit,
+    options = _d.clv_options(
+        horizon=horizon, unit=unit, discount_rate=discount_rate, margin=margin, data_unit=data_unit
     )
     return _scored("clv", transaction_model, spend_model, summary, customer_id, options, ["clv"])
