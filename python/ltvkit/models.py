@@ -54,12 +54,41 @@ def _column_names(data: Any) -> list[str]:
     raise InvalidDataError(msg)
 
 
+def _arrow_numpy(col: Any) -> Any:
+    """A pyarrow column as a numpy array: a float64 column without nulls is viewed without a
+    copy (and without pyarrow's ``to_numpy``, which imports pandas, 0.3 s, to check for it)."""
+    import numpy as np
+    import pyarrow as pa
+
+    if isinstance(col, pa.ChunkedArray):
+        col = col.chunk(0) if col.num_chunks == 1 else col.combine_chunks()
+    if col.type == pa.float64() and col.null_count == 0 and len(col) > 0:
+        return np.frombuffer(
+            col.buffers()[1], dtype=np.float64, count=len(col), offset=col.offset * 8
+        )
+    return col.to_numpy(zero_copy_only=False)
+
+
+def _arrow_column(values: Any) -> Any:
+    """``values`` (an Arrow column, or a numpy array) as a pyarrow column; a contiguous float64
+    array is wrapped without a copy (and without ``pa.array``, which imports pandas)."""
+    import numpy as np
+    import pyarrow as pa
+
+    if isinstance(values, (pa.Array, pa.ChunkedArray)):
+        return values
+    if isinstance(values, np.ndarray) and values.dtype == np.float64 and values.ndim == 1:
+        v = np.ascontiguousarray(values)
+        return pa.Array.from_buffers(pa.float64(), len(v), [None, pa.py_buffer(v)])
+    return pa.array(values)
+
+
 def _as_float_array(data: Any, name: str) -> Any:
     import numpy as np
 
     if hasattr(data, "column_names"):
         col = data.column(name)
-        values = col.to_numpy() if hasattr(col, "to_numpy") else col
+        values = _arrow_numpy(col) if hasattr(col, "to_numpy") else col
     elif isinstance(data, Mapping):
         values = data[name]
     else:
@@ -156,7 +185,9 @@ def _table(kind: str, data: Any, columns: dict[str, Any], *, keyed: bool) -> Any
     if kind == "pyarrow":
         import pyarrow as pa
 
-        return pa.table(columns)
+        return pa.Table.from_arrays(
+            [_arrow_column(v) for v in columns.values()], names=list(columns)
+        )
     return columns
 
 
