@@ -23,6 +23,7 @@ pub mod error;
 pub mod models;
 pub mod number;
 pub mod optimize;
+mod parallel;
 pub mod period;
 pub mod special;
 pub mod transactions;

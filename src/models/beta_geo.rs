@@ -120,14 +120,12 @@ impl RowTables {
         if n < PARALLEL_ROWS {
             return part(0..n);
         }
-        let ((l0, g0), (l1, g1)) = std::thread::scope(|s| {
-            let second = s.spawn(|| part(n / 2..n));
-            let first = part(0..n / 2);
-            // the closure indexes within the tables' bounds; a panic there (none is known)
-            // gives a NaN likelihood, which the optimizer reports as a failed fit
-            let failed = (f64::NAN, [f64::NAN; 4]);
-            (first, second.join().unwrap_or(failed))
-        });
+        let halves = crate::parallel::both_halves(true, || part(0..n / 2), || part(n / 2..n));
+        // a panic on the other thread (none is known: the closure indexes within the tables'
+        // bounds) gives a NaN likelihood, which the optimizer reports as a failed fit
+        let Some(((l0, g0), (l1, g1))) = halves else {
+            return (f64::NAN, [f64::NAN; 4]);
+        };
         (
             l0 + l1,
             [g0[0] + g1[0], g0[1] + g1[1], g0[2] + g1[2], g0[3] + g1[3]],

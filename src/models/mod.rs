@@ -71,6 +71,9 @@ impl Hasher for FastHasher {
 
 type FastMap<K, V> = HashMap<K, V, BuildHasherDefault<FastHasher>>;
 
+/// A collapse in progress: the distinct rows so far, and the row of each key.
+type Collapse = (RfmData, FastMap<(u64, u64, u64), usize>);
+
 /// Inputs of [`RfmData::collapsed`] from this many rows are collapsed on two threads.
 const COLLAPSE_PARALLEL_ROWS: usize = 200_000;
 
@@ -93,7 +96,7 @@ pub(crate) fn distinct_index(values: &[f64]) -> (Vec<f64>, Vec<usize>) {
 /// Per-customer frequency x (repeat purchases), recency t_x (time of the last repeat purchase
 /// since the first purchase), age T (time since the first purchase) and weights (number of
 /// customers a row stands for).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct RfmData {
     pub x: Vec<f64>,
     pub t_x: Vec<f64>,
@@ -213,53 +216,28 @@ impl RfmData {
     /// weights, so the fit is unchanged and much faster on large data.
     #[must_use]
     pub fn collapsed(&self) -> RfmData {
-        // the two halves of a large input on two threads, then the second merged into the
-        // first: the rows come out in first-seen order as from one sequential pass
+        // the two halves of a large input on two threads, then the second's rows merged into
+        // the first's: the rows come out in first-seen order as from one sequential pass
         let n = self.x.len();
         if n < COLLAPSE_PARALLEL_ROWS {
-            return self.collapse_rows(0..n).0;
+            return self.collapse_rows(0..n, Collapse::default()).0;
         }
-        let halves = std::thread::scope(|s| {
-            let second = s.spawn(|| self.collapse_rows(n / 2..n));
-            let first = self.collapse_rows(0..n / 2);
-            second.join().ok().map(|second| (first, second))
-        });
+        let halves = crate::parallel::both_halves(
+            true,
+            || self.collapse_rows(0..n / 2, Collapse::default()),
+            || self.collapse_rows(n / 2..n, Collapse::default()),
+        );
         // a panic there (none is known) costs one sequential pass, never the answer
-        let Some(((mut out, mut index), (more, _))) = halves else {
-            return self.collapse_rows(0..n).0;
+        let Some((first, (second, _))) = halves else {
+            return self.collapse_rows(0..n, Collapse::default()).0;
         };
-        for j in 0..more.x.len() {
-            let key = (
-                (more.x[j] + 0.0).to_bits(),
-                (more.t_x[j] + 0.0).to_bits(),
-                (more.t[j] + 0.0).to_bits(),
-            );
-            match index.get(&key) {
-                Some(&k) => out.w[k] += more.w[j],
-                None => {
-                    index.insert(key, out.x.len());
-                    out.x.push(more.x[j]);
-                    out.t_x.push(more.t_x[j]);
-                    out.t.push(more.t[j]);
-                    out.w.push(more.w[j]);
-                }
-            }
-        }
-        out
+        second.collapse_rows(0..second.x.len(), first).0
     }
 
-    /// The rows in `rows` collapsed (first-seen order), and the index of their keys.
-    fn collapse_rows(
-        &self,
-        rows: std::ops::Range<usize>,
-    ) -> (RfmData, FastMap<(u64, u64, u64), usize>) {
-        let mut index: FastMap<(u64, u64, u64), usize> = FastMap::default();
-        let mut out = RfmData {
-            x: Vec::new(),
-            t_x: Vec::new(),
-            t: Vec::new(),
-            w: Vec::new(),
-        };
+    /// The rows in `rows` collapsed into `into` (the rows so far and the index of their
+    /// keys), new keys appended in first-seen order.
+    fn collapse_rows(&self, rows: std::ops::Range<usize>, into: Collapse) -> Collapse {
+        let (mut out, mut index) = into;
         for i in rows {
             if self.w[i] == 0.0 {
                 continue;

@@ -1,34 +1,15 @@
 //! What the one-pass paths ([`super::stream`], [`super::cohorts::one_pass`]) share: the
 //! customers' states split into two halves by the parity of the customer index, a large
-//! batch's rows added on two threads (one per half: the random accesses to the states are the
-//! cost, and each thread takes half of them), and the period of a day cached for rows in date
-//! order.
+//! batch's rows added on two threads (one per half, with [`both_halves`]: the random accesses
+//! to the states are the cost, and each thread takes half of them), and the period of a day
+//! cached for rows in date order.
+
+pub(super) use crate::parallel::both_halves;
 
 use super::unit::TimeUnit;
 
 /// Batches with fewer kept rows than this are accumulated on one thread.
 pub(super) const PARALLEL_ROWS: usize = 65_536;
-
-/// `even()` and `odd()`, on two threads when `parallel` (the calling thread takes `even`);
-/// None when `odd` panicked on its thread (none is known: the caller then gives up its one
-/// pass, never the answer).
-pub(super) fn both_halves<A, B>(
-    parallel: bool,
-    even: impl FnOnce() -> A,
-    odd: impl FnOnce() -> B + Send,
-) -> Option<(A, B)>
-where
-    B: Send,
-{
-    if !parallel {
-        return Some((even(), odd()));
-    }
-    std::thread::scope(|s| {
-        let other = s.spawn(odd);
-        let mine = even();
-        other.join().ok().map(|theirs| (mine, theirs))
-    })
-}
 
 /// The period of a day, remembering the last one (rows in date order repeat their day).
 pub(super) struct PeriodOf {
