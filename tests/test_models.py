@@ -80,6 +80,23 @@ def test_fit_from_each_frame_kind_gives_the_same_model(cdnow: dict[str, np.ndarr
         assert f.params == fits[0].params
 
 
+def test_strided_and_integer_columns_give_the_same_fit_and_clv(
+    cdnow: dict[str, np.ndarray],
+) -> None:
+    # Contiguous float64 arrays are read in place; a strided view (every row of a 2-D array's
+    # column) and integer frequencies are copied first. All three must agree exactly.
+    x, tx, big_t = cdnow["x"], cdnow["t_x"], cdnow["T"]
+    block = np.column_stack([x, tx, big_t])
+    assert not block[:, 1].flags["C_CONTIGUOUS"]
+    plain = BetaGeoModel.fit(frequency=x, recency=tx, T=big_t)
+    strided = BetaGeoModel.fit(frequency=block[:, 0], recency=block[:, 1], T=block[:, 2])
+    ints = BetaGeoModel.fit(frequency=x.astype(np.int64), recency=tx, T=big_t)
+    assert strided.params == plain.params
+    assert ints.params == plain.params
+    p = plain.p_alive(x, tx, big_t)
+    assert np.array_equal(plain.p_alive(block[:, 0], block[:, 1], block[:, 2]), p)
+
+
 def test_weights_equal_repeated_rows() -> None:
     # The same customers given row by row, or as unique rows with counts as weights.
     sim = BetaGeoModel(r=0.5, alpha=6.0, a=0.9, b=3.0).simulate(800, 12.0, seed=11)

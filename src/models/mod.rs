@@ -113,15 +113,27 @@ fn row_error(column: &str, row: usize, value: f64, problem: &str) -> Error {
     }
 }
 
-impl RfmData {
-    /// Validated per-customer data.
-    ///
-    /// # Errors
-    /// [`Error::InvalidColumn`] if the lengths differ or there are no rows;
-    /// [`Error::InvalidRow`] naming the column, the first bad row and its value when a value is
-    /// not finite, x is negative or not a whole number, T < 0, t_x is outside [0, T], t_x > 0 with
-    /// x = 0, or a weight is negative or not finite.
-    pub fn new(x: &[f64], t_x: &[f64], t: &[f64], weights: Option<&[f64]>) -> Result<Self> {
+fn check_total_weight(total: f64) -> Result<()> {
+    if total <= 0.0 {
+        return Err(Error::InvalidColumn {
+            column: "weights".to_owned(),
+            problem: "all weights are 0; at least one customer must count".to_owned(),
+        });
+    }
+    Ok(())
+}
+
+/// The caller's (x, t_x, T, weights) columns, borrowed, of equal lengths and not empty.
+#[derive(Clone, Copy)]
+struct Columns<'a> {
+    x: &'a [f64],
+    t_x: &'a [f64],
+    t: &'a [f64],
+    w: Option<&'a [f64]>,
+}
+
+impl<'a> Columns<'a> {
+    fn new(x: &'a [f64], t_x: &'a [f64], t: &'a [f64], w: Option<&'a [f64]>) -> Result<Self> {
         let n = x.len();
         for (name, len) in [("recency", t_x.len()), ("T", t.len())] {
             if len != n {
@@ -139,7 +151,7 @@ impl RfmData {
                 problem: "no customers; pass at least one row".to_owned(),
             });
         }
-        if let Some(w) = weights {
+        if let Some(w) = w {
             if w.len() != n {
                 return Err(Error::InvalidColumn {
                     column: "weights".to_owned(),
@@ -150,96 +162,103 @@ impl RfmData {
                 });
             }
         }
-        for i in 0..n {
-            let (xi, ri, ti) = (x[i], t_x[i], t[i]);
-            if !xi.is_finite() || xi < 0.0 || xi.fract() != 0.0 {
-                return Err(row_error(
-                    "frequency",
-                    i,
-                    xi,
-                    "frequency must be a whole number of repeat purchases >= 0",
-                ));
-            }
-            // T = 0 is a customer whose first purchase is on the last day observed.
-            if !ti.is_finite() || ti < 0.0 {
-                return Err(row_error(
-                    "T",
-                    i,
-                    ti,
-                    "T (time since the first purchase) must be finite and >= 0",
-                ));
-            }
-            if !ri.is_finite() || ri < 0.0 || ri > ti {
-                return Err(row_error(
-                    "recency",
-                    i,
-                    ri,
-                    "recency must be finite and between 0 and T; check the units of recency and T",
-                ));
-            }
-            if xi == 0.0 && ri != 0.0 {
-                return Err(row_error(
-                    "recency",
-                    i,
-                    ri,
-                    "a customer with frequency 0 must have recency 0",
-                ));
-            }
-            if let Some(w) = weights {
-                if !w[i].is_finite() || w[i] < 0.0 {
-                    return Err(row_error(
-                        "weights",
-                        i,
-                        w[i],
-                        "weights must be finite and >= 0",
-                    ));
-                }
-            }
-        }
-        let w = weights.map_or_else(|| vec![1.0; n], <[f64]>::to_vec);
-        if w.iter().sum::<f64>() <= 0.0 {
-            return Err(Error::InvalidColumn {
-                column: "weights".to_owned(),
-                problem: "all weights are 0; at least one customer must count".to_owned(),
-            });
-        }
-        Ok(RfmData {
-            x: x.to_vec(),
-            t_x: t_x.to_vec(),
-            t: t.to_vec(),
-            w,
-        })
+        Ok(Columns { x, t_x, t, w })
     }
 
-    /// The same data with identical (x, t_x, T) rows merged and their weights added, in order
-    /// of first appearance; zero-weight rows are dropped. Likelihoods are sums over rows times
-    /// weights, so the fit is unchanged and much faster on large data.
-    #[must_use]
-    pub fn collapsed(&self) -> RfmData {
-        // the two halves of a large input on two threads, then the second's rows merged into
-        // the first's: the rows come out in first-seen order as from one sequential pass
+    fn weight(&self, i: usize) -> f64 {
+        self.w.map_or(1.0, |w| w[i])
+    }
+
+    /// The checks of [`RfmData::new`] on row `i`.
+    fn check_row(&self, i: usize) -> Result<()> {
+        let (xi, ri, ti) = (self.x[i], self.t_x[i], self.t[i]);
+        if !xi.is_finite() || xi < 0.0 || xi.fract() != 0.0 {
+            return Err(row_error(
+                "frequency",
+                i,
+                xi,
+                "frequency must be a whole number of repeat purchases >= 0",
+            ));
+        }
+        // T = 0 is a customer whose first purchase is on the last day observed.
+        if !ti.is_finite() || ti < 0.0 {
+            return Err(row_error(
+                "T",
+                i,
+                ti,
+                "T (time since the first purchase) must be finite and >= 0",
+            ));
+        }
+        if !ri.is_finite() || ri < 0.0 || ri > ti {
+            return Err(row_error(
+                "recency",
+                i,
+                ri,
+                "recency must be finite and between 0 and T; check the units of recency and T",
+            ));
+        }
+        if xi == 0.0 && ri != 0.0 {
+            return Err(row_error(
+                "recency",
+                i,
+                ri,
+                "a customer with frequency 0 must have recency 0",
+            ));
+        }
+        let wi = self.weight(i);
+        if !wi.is_finite() || wi < 0.0 {
+            return Err(row_error(
+                "weights",
+                i,
+                wi,
+                "weights must be finite and >= 0",
+            ));
+        }
+        Ok(())
+    }
+
+    /// The rows collapsed, two halves on two threads for large inputs, the second's rows then
+    /// merged into the first's: the rows come out in first-seen order as from one sequential
+    /// pass, and with `check`, the error is that of the first bad row.
+    fn collapsed(self, check: bool) -> Result<RfmData> {
         let n = self.x.len();
         if n < COLLAPSE_PARALLEL_ROWS {
-            return self.collapse_rows(0..n, Collapse::default()).0;
+            return Ok(self.collapse_rows(0..n, check, Collapse::default())?.0);
         }
         let halves = crate::parallel::both_halves(
             true,
-            || self.collapse_rows(0..n / 2, Collapse::default()),
-            || self.collapse_rows(n / 2..n, Collapse::default()),
+            || self.collapse_rows(0..n / 2, check, Collapse::default()),
+            || self.collapse_rows(n / 2..n, check, Collapse::default()),
         );
         // a panic there (none is known) costs one sequential pass, never the answer
-        let Some((first, (second, _))) = halves else {
-            return self.collapse_rows(0..n, Collapse::default()).0;
+        let Some((first, second)) = halves else {
+            return Ok(self.collapse_rows(0..n, check, Collapse::default())?.0);
         };
-        second.collapse_rows(0..second.x.len(), first).0
+        let (first, (second, _)) = (first?, second?);
+        let merged = Columns {
+            x: &second.x,
+            t_x: &second.t_x,
+            t: &second.t,
+            w: Some(&second.w),
+        };
+        Ok(merged.collapse_rows(0..second.x.len(), false, first)?.0)
     }
 
-    /// The rows in `rows` collapsed into `into` (the rows so far and the index of their
-    /// keys), new keys appended in first-seen order.
-    fn collapse_rows(&self, rows: std::ops::Range<usize>, into: Collapse) -> Collapse {
+    /// The rows in `rows` (checked first with `check`) collapsed into `into` (the rows so far
+    /// and the index of their keys), new keys appended in first-seen order.
+    fn collapse_rows(
+        &self,
+        rows: std::ops::Range<usize>,
+        check: bool,
+        into: Collapse,
+    ) -> Result<Collapse> {
         let (mut out, mut index) = into;
         for i in rows {
-            if self.w[i] == 0.0 {
+            if check {
+                self.check_row(i)?;
+            }
+            let wi = self.weight(i);
+            if wi == 0.0 {
                 continue;
             }
             // +0.0 normalises -0.0 so that both collapse together.
@@ -249,17 +268,73 @@ impl RfmData {
                 (self.t[i] + 0.0).to_bits(),
             );
             match index.get(&key) {
-                Some(&j) => out.w[j] += self.w[i],
+                Some(&j) => out.w[j] += wi,
                 None => {
                     index.insert(key, out.x.len());
                     out.x.push(self.x[i]);
                     out.t_x.push(self.t_x[i]);
                     out.t.push(self.t[i]);
-                    out.w.push(self.w[i]);
+                    out.w.push(wi);
                 }
             }
         }
-        (out, index)
+        Ok((out, index))
+    }
+}
+
+impl RfmData {
+    /// Validated per-customer data.
+    ///
+    /// # Errors
+    /// [`Error::InvalidColumn`] if the lengths differ or there are no rows;
+    /// [`Error::InvalidRow`] naming the column, the first bad row and its value when a value is
+    /// not finite, x is negative or not a whole number, T < 0, t_x is outside [0, T], t_x > 0 with
+    /// x = 0, or a weight is negative or not finite.
+    pub fn new(x: &[f64], t_x: &[f64], t: &[f64], weights: Option<&[f64]>) -> Result<Self> {
+        let cols = Columns::new(x, t_x, t, weights)?;
+        for i in 0..x.len() {
+            cols.check_row(i)?;
+        }
+        let w = weights.map_or_else(|| vec![1.0; x.len()], <[f64]>::to_vec);
+        check_total_weight(w.iter().sum())?;
+        Ok(RfmData {
+            x: x.to_vec(),
+            t_x: t_x.to_vec(),
+            t: t.to_vec(),
+            w,
+        })
+    }
+
+    /// The validated data of [`RfmData::new`] with identical (x, t_x, T) rows merged at once,
+    /// as [`RfmData::collapsed`] would, without first copying every row: what a fit needs from
+    /// a few million customers.
+    ///
+    /// # Errors
+    /// As [`RfmData::new`], for the first bad row.
+    pub fn collapsed_from(
+        x: &[f64],
+        t_x: &[f64],
+        t: &[f64],
+        weights: Option<&[f64]>,
+    ) -> Result<Self> {
+        let cols = Columns::new(x, t_x, t, weights)?;
+        let out = cols.collapsed(true)?;
+        check_total_weight(out.w.iter().sum())?;
+        Ok(out)
+    }
+
+    /// The same data with identical (x, t_x, T) rows merged and their weights added, in order
+    /// of first appearance; zero-weight rows are dropped. Likelihoods are sums over rows times
+    /// weights, so the fit is unchanged and much faster on large data.
+    pub fn collapsed(&self) -> RfmData {
+        let cols = Columns {
+            x: &self.x,
+            t_x: &self.t_x,
+            t: &self.t,
+            w: Some(&self.w),
+        };
+        // without the row checks (the data is validated) nothing can fail
+        cols.collapsed(false).unwrap_or_else(|_| self.clone())
     }
 
     /// Number of customers: the sum of the weights.
@@ -802,6 +877,31 @@ mod tests {
             (0..c.x.len()).map(|i| (c.x[i], c.t_x[i], c.t[i])).collect();
         assert_eq!(got, order);
         assert_eq!(c.w, sums);
+        // validated and collapsed straight from the columns: the same rows and weights
+        assert_eq!(RfmData::collapsed_from(&x, &tx, &t, Some(&w)).unwrap(), c);
+        // and without weights, every row counts once
+        let ones = RfmData::collapsed_from(&x, &tx, &t, None).unwrap();
+        assert_eq!(ones.n_customers(), n as f64);
+        assert_eq!(ones, RfmData::new(&x, &tx, &t, None).unwrap().collapsed());
+    }
+
+    #[test]
+    fn collapsed_from_names_the_first_bad_row_of_either_half() {
+        let n = 300_000;
+        let (mut x, mut tx, t) = (vec![1.0; n], vec![2.0; n], vec![5.0; n]);
+        // a bad row in the second half only
+        tx[250_000] = 6.0;
+        let e = RfmData::collapsed_from(&x, &tx, &t, None).unwrap_err();
+        assert!(e.to_string().contains("row 250000"), "{e}");
+        // and one in each half: the first half's
+        x[10] = 1.5;
+        let e = RfmData::collapsed_from(&x, &tx, &t, None).unwrap_err();
+        assert!(
+            e.to_string().contains("frequency") && e.to_string().contains("row 10"),
+            "{e}"
+        );
+        let zero = RfmData::collapsed_from(&[1.0], &[2.0], &[5.0], Some(&[0.0])).unwrap_err();
+        assert!(zero.to_string().contains("all weights are 0"), "{zero}");
     }
 
     #[test]

@@ -15,21 +15,42 @@ use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyDict, PyTuple, PyType};
 
-/// One numeric argument: a scalar (broadcast) or a 1-D array (copied once into a Vec).
-pub(super) struct Arg {
-    pub(super) values: Vec<f64>,
+/// A float column read from Python: a view of a contiguous float64 numpy array (numpy's view
+/// of an Arrow column, say), else a copy. It derefs to the values.
+pub(super) enum Values<'py> {
+    View(PyArrayLike1<'py, f64, AllowTypeChange>),
+    Owned(Vec<f64>),
+}
+
+impl std::ops::Deref for Values<'_> {
+    type Target = [f64];
+
+    fn deref(&self) -> &[f64] {
+        match self {
+            // only contiguous arrays are kept as views (see `arg`), so this is never empty
+            // for a non-empty array
+            Values::View(a) => a.as_slice().unwrap_or(&[]),
+            Values::Owned(v) => v,
+        }
+    }
+}
+
+/// One numeric argument: a scalar (broadcast) or a 1-D array (a view when it is contiguous
+/// float64, else copied once).
+pub(super) struct Arg<'py> {
+    pub(super) values: Values<'py>,
     pub(super) scalar: bool,
 }
 
-pub(super) fn arg(name: &str, obj: &Bound<'_, PyAny>) -> PyResult<Arg> {
+pub(super) fn arg<'py>(name: &str, obj: &Bound<'py, PyAny>) -> PyResult<Arg<'py>> {
     if let Ok(v) = obj.extract::<f64>() {
         return Ok(Arg {
-            values: vec![v],
+            values: Values::Owned(vec![v]),
             scalar: true,
         });
     }
     let arr = obj
-        .extract::<PyArrayLike1<'_, f64, AllowTypeChange>>()
+        .extract::<PyArrayLike1<'py, f64, AllowTypeChange>>()
         .map_err(|_| {
             InvalidInputError::new_err(format!(
                 "{name} must be a number or a 1-D array of numbers, not {}",
@@ -39,9 +60,10 @@ pub(super) fn arg(name: &str, obj: &Bound<'_, PyAny>) -> PyResult<Arg> {
                     .unwrap_or_default()
             ))
         })?;
-    let values = match arr.as_slice() {
-        Ok(s) => s.to_vec(),
-        Err(_) => arr.as_array().to_vec(),
+    let values = if arr.as_slice().is_ok() {
+        Values::View(arr)
+    } else {
+        Values::Owned(arr.as_array().to_vec())
     };
     Ok(Arg {
         values,
@@ -65,9 +87,9 @@ pub(super) fn out<'py>(
 /// Per-customer (frequency, recency, T): from `data` (a frame, whose kind the result keeps) or
 /// from the three arguments (scalars or arrays).
 pub(super) struct Customers<'py> {
-    pub(super) x: Arg,
-    pub(super) t_x: Arg,
-    pub(super) t: Arg,
+    pub(super) x: Arg<'py>,
+    pub(super) t_x: Arg<'py>,
+    pub(super) t: Arg<'py>,
     pub(super) frame: Option<Bound<'py, PyAny>>,
 }
 
@@ -168,15 +190,16 @@ pub(super) fn log_table<'py>(
     ))
 }
 
-pub(super) fn array_vec(name: &str, obj: &Bound<'_, PyAny>) -> PyResult<Vec<f64>> {
+/// A 1-D float column (a scalar is one value): a view when it can be, else a copy.
+pub(super) fn array_vec<'py>(name: &str, obj: &Bound<'py, PyAny>) -> PyResult<Values<'py>> {
     let a = arg(name, obj)?;
     Ok(a.values)
 }
 
-pub(super) fn optional_vec(
+pub(super) fn optional_vec<'py>(
     name: &str,
-    obj: Option<&Bound<'_, PyAny>>,
-) -> PyResult<Option<Vec<f64>>> {
+    obj: Option<&Bound<'py, PyAny>>,
+) -> PyResult<Option<Values<'py>>> {
     obj.filter(|o| !o.is_none())
         .map(|o| array_vec(name, o))
         .transpose()
@@ -253,7 +276,7 @@ where
         args.push(arg(n, o)?);
     }
     let scalar = args.iter().all(|a| a.scalar);
-    let cols: [&[f64]; K] = std::array::from_fn(|k| args[k].values.as_slice());
+    let cols: [&[f64]; K] = std::array::from_fn(|k| &*args[k].values);
     let v = py.detach(|| broadcast_map(names, cols, f));
     out(py, py_result(v)?, scalar)
 }
@@ -581,7 +604,8 @@ macro_rules! model_class {
 /// The class machinery, shared with the part B models (`super::models_b`).
 pub(super) use model_class;
 
-/// Fits one of the BG/NBD family from a frame or arrays.
+/// The validated, collapsed (x, t_x, T) rows that one of the BG/NBD family is fitted on, from
+/// a frame or arrays.
 #[allow(clippy::too_many_arguments)]
 pub(super) fn rfm_from_args<'py>(
     py: Python<'py>,
@@ -634,7 +658,10 @@ pub(super) fn rfm_from_args<'py>(
             )
         }
     };
-    py_result(RfmData::new(&x, &tx, &tt, w.as_deref()))
+    // every fit collapses identical rows first; doing it here reads the caller's columns
+    // (views of them, when they are float64) once, without copying them
+    let (x, tx, tt, w): (&[f64], &[f64], &[f64], _) = (&x, &tx, &tt, w.as_deref());
+    py_result(py.detach(|| RfmData::collapsed_from(x, tx, tt, w)))
 }
 
 /// The BG/NBD model (Fader, Hardie & Lee 2005): purchases at Poisson rate
@@ -839,10 +866,11 @@ macro_rules! rfm_model {
                 let c = customers(py, data, frequency, recency, T)?;
                 let scalar = t.scalar && c.scalar();
                 let m = self.model;
+                let cols = [&*t.values, &*c.x.values, &*c.t_x.values, &*c.t.values];
                 let v = py.detach(|| {
                     broadcast_map(
                         ["t", "frequency", "recency", "T"],
-                        [&t.values, &c.x.values, &c.t_x.values, &c.t.values],
+                        cols,
                         |[t, x, r, tt]| m.conditional_expected_purchases(t, x, r, tt),
                     )
                 });
@@ -864,10 +892,11 @@ macro_rules! rfm_model {
             ) -> PyResult<Bound<'py, PyAny>> {
                 let c = customers(py, data, frequency, recency, T)?;
                 let m = self.model;
+                let cols = [&*c.x.values, &*c.t_x.values, &*c.t.values];
                 let v = py.detach(|| {
                     broadcast_map(
                         ["frequency", "recency", "T"],
-                        [&c.x.values, &c.t_x.values, &c.t.values],
+                        cols,
                         |[x, r, tt]| m.p_alive(x, r, tt),
                     )
                 });
@@ -1165,7 +1194,8 @@ model_class!(PyGammaGamma, GammaGamma, {
     ) -> PyResult<Bound<'py, PyArray1<f64>>> {
         let x = arg("frequency", frequency)?;
         let m = self.model;
-        let v = py_result(py.detach(|| m.simulate_spend(&x.values, seed)))?;
+        let x: &[f64] = &x.values;
+        let v = py_result(py.detach(|| m.simulate_spend(x, seed)))?;
         Ok(PyArray1::from_vec(py, v))
     }
 });
@@ -1287,7 +1317,7 @@ fn customer_lifetime_value<'py>(
             )
         }
         None => {
-            let get = |n: &str, o: Option<&Bound<'py, PyAny>>| -> PyResult<Vec<f64>> {
+            let get = |n: &str, o: Option<&Bound<'py, PyAny>>| -> PyResult<Values<'py>> {
                 match o.filter(|o| !o.is_none()) {
                     Some(o) => array_vec(n, o),
                     None => Err(InvalidInputError::new_err(format!(
@@ -1401,6 +1431,7 @@ fn _evaluate<'py>(
         array_vec("frequency_holdout", actual)?,
         array_vec("duration_holdout", duration)?,
     );
+    let (x, tx, tt, y, d): (&[f64], &[f64], &[f64], &[f64], &[f64]) = (&x, &tx, &tt, &y, &d);
     let res = py.detach(|| match tm {
         Transactions::Bg(m) => evaluate(&m, &x, &tx, &tt, &y, &d),
         Transactions::Mbg(m) => evaluate(&m, &x, &tx, &tt, &y, &d),

@@ -6,7 +6,7 @@ use super::errors::{py_result, InvalidInputError};
 use super::models::{
     arg, array_vec, core_model, customers, dump, fit_options, frame_columns, keyed_out, load,
     log_table, model_class, optional_vec, rfm_dict, rfm_from_args, rfm_model, time_unit,
-    unit_or_data_unit, vectorised, CoreModel, DEFAULT_SIMULATION_START,
+    unit_or_data_unit, vectorised, CoreModel, Values, DEFAULT_SIMULATION_START,
 };
 use crate::models::beta_geo_beta_binom::{discrete_data, BetaGeoBetaBinom, BG_BB_PARAMS};
 use crate::models::pareto_nbd::{ParetoNbd, PARETO_NBD_PARAMS};
@@ -217,7 +217,7 @@ model_class!(PyBetaGeoBetaBinom, BetaGeoBetaBinom, {
                 )
             }
             None => {
-                let need = |n: &str, o: Option<&Bound<'py, PyAny>>| -> PyResult<Vec<f64>> {
+                let need = |n: &str, o: Option<&Bound<'py, PyAny>>| -> PyResult<Values<'py>> {
                     let o = o.filter(|o| !o.is_none()).ok_or_else(|| {
                         InvalidInputError::new_err(format!(
                             "{n} is missing: pass a frame as data, or frequency=, recency= and \
