@@ -1431,11 +1431,12 @@ fn _evaluate<'py>(
         array_vec("frequency_holdout", actual)?,
         array_vec("duration_holdout", duration)?,
     );
-    let (x, tx, tt, y, d): (&[f64], &[f64], &[f64], &[f64], &[f64]) = (&x, &tx, &tt, &y, &d);
+    let cols: [&[f64]; 5] = [&x, &tx, &tt, &y, &d];
+    let [x, tx, tt, y, d] = cols;
     let res = py.detach(|| match tm {
-        Transactions::Bg(m) => evaluate(&m, &x, &tx, &tt, &y, &d),
-        Transactions::Mbg(m) => evaluate(&m, &x, &tx, &tt, &y, &d),
-        Transactions::Pnbd(m) => evaluate(&m, &x, &tx, &tt, &y, &d),
+        Transactions::Bg(m) => evaluate(&m, x, tx, tt, y, d),
+        Transactions::Mbg(m) => evaluate(&m, x, tx, tt, y, d),
+        Transactions::Pnbd(m) => evaluate(&m, x, tx, tt, y, d),
     });
     let e = py_result(res)?;
     let out = PyDict::new(py);
