@@ -267,13 +267,7 @@ pub fn customer_lifetime_value<T: TransactionModel, S: SpendModel>(
     // (x, t_x, T) only, and summaries repeat these rows heavily (every one-time buyer of the
     // same age shares one), so it runs once per distinct row, on all cores; for the models
     // that factor through P(alive), the 2F1 part runs once per distinct (x, T) pair.
-    let histories = Distinct::new(customers.x.len(), |i| {
-        [
-            customers.x[i].to_bits(),
-            customers.t_x[i].to_bits(),
-            customers.t[i].to_bits(),
-        ]
-    });
+    let histories = Distinct::of_rows(customers);
     let width = if with_schedule { n_periods } else { 1 };
     let increments = |g: &dyn Fn(f64) -> Result<f64>, row: &mut [f64]| -> Result<()> {
         let mut prev = 0.0;
@@ -397,6 +391,23 @@ impl Distinct {
             of_customer.push(h);
         }
         Distinct { of_customer, first }
+    }
+
+    /// The distinct (x, t_x, T) rows of the customers.
+    fn of_rows(c: ClvCustomers<'_>) -> Self {
+        let mut index = super::RowIndex::default();
+        let mut out = Distinct {
+            of_customer: Vec::with_capacity(c.x.len()),
+            first: Vec::new(),
+        };
+        for i in 0..c.x.len() {
+            let (h, new) = index.number(c.x[i], c.t_x[i], c.t[i]);
+            if new {
+                out.first.push(i);
+            }
+            out.of_customer.push(h);
+        }
+        out
     }
 }
 

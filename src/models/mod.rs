@@ -71,8 +71,55 @@ impl Hasher for FastHasher {
 
 type FastMap<K, V> = HashMap<K, V, BuildHasherDefault<FastHasher>>;
 
-/// A collapse in progress: the distinct rows so far, and the row of each key.
-type Collapse = (RfmData, FastMap<(u64, u64, u64), usize>);
+/// Whole ages below this (in the data's unit: 180 years of days) are looked up directly.
+const DIRECT_AGES: usize = 1 << 16;
+
+/// The distinct (x, t_x, T) rows, numbered in order of first appearance. A summary's rows are
+/// mostly one-time buyers (x = t_x = 0) of whole-number ages, so those are numbered through a
+/// table indexed by the age, without hashing; the others through a hash map.
+#[derive(Default)]
+pub(crate) struct RowIndex {
+    /// The number of the one-time buyers of each whole age, `u32::MAX` for none yet.
+    by_age: Vec<u32>,
+    map: FastMap<(u64, u64, u64), u32>,
+    len: u32,
+}
+
+impl RowIndex {
+    /// The number of row (x, t_x, T), and whether it is new (then it is the next number).
+    pub(crate) fn number(&mut self, x: f64, t_x: f64, t: f64) -> (u32, bool) {
+        let next = self.len;
+        // ages are >= 0 in validated data; `as` saturates anything else, which then fails the
+        // whole-number test and is hashed
+        let age = t as usize;
+        let slot = if x == 0.0 && t_x == 0.0 && age < DIRECT_AGES && age as f64 == t {
+            if self.by_age.is_empty() {
+                self.by_age = vec![u32::MAX; DIRECT_AGES];
+            }
+            let slot = &mut self.by_age[age];
+            if *slot == u32::MAX {
+                *slot = next;
+            }
+            *slot
+        } else {
+            // +0.0 normalises -0.0 so that both collapse together.
+            let key = (
+                (x + 0.0).to_bits(),
+                (t_x + 0.0).to_bits(),
+                (t + 0.0).to_bits(),
+            );
+            *self.map.entry(key).or_insert(next)
+        };
+        let new = slot == next;
+        if new {
+            self.len += 1;
+        }
+        (slot, new)
+    }
+}
+
+/// A collapse in progress: the distinct rows so far, and their numbers.
+type Collapse = (RfmData, RowIndex);
 
 /// Inputs of [`RfmData::collapsed`] from this many rows are collapsed on two threads.
 const COLLAPSE_PARALLEL_ROWS: usize = 200_000;
@@ -261,21 +308,14 @@ impl<'a> Columns<'a> {
             if wi == 0.0 {
                 continue;
             }
-            // +0.0 normalises -0.0 so that both collapse together.
-            let key = (
-                (self.x[i] + 0.0).to_bits(),
-                (self.t_x[i] + 0.0).to_bits(),
-                (self.t[i] + 0.0).to_bits(),
-            );
-            match index.get(&key) {
-                Some(&j) => out.w[j] += wi,
-                None => {
-                    index.insert(key, out.x.len());
+            match index.number(self.x[i], self.t_x[i], self.t[i]) {
+                (_, true) => {
                     out.x.push(self.x[i]);
                     out.t_x.push(self.t_x[i]);
                     out.t.push(self.t[i]);
                     out.w.push(wi);
                 }
+                (j, false) => out.w[j as usize] += wi,
             }
         }
         Ok((out, index))
@@ -883,6 +923,41 @@ mod tests {
         let ones = RfmData::collapsed_from(&x, &tx, &t, None).unwrap();
         assert_eq!(ones.n_customers(), n as f64);
         assert_eq!(ones, RfmData::new(&x, &tx, &t, None).unwrap().collapsed());
+    }
+
+    #[test]
+    fn row_index_numbers_rows_in_first_seen_order_on_both_routes() {
+        // one-time buyers of whole ages (the direct table), of fractional and huge ages and
+        // repeat buyers (the hash map), -0.0 with +0.0; the reference is a plain search
+        let rows = [
+            (0.0, 0.0, 5.0),
+            (1.0, 2.0, 5.0),
+            (0.0, 0.0, 5.5),
+            (0.0, 0.0, 70_000.0),
+            (-0.0, 0.0, 5.0),
+            (0.0, 0.0, -0.0),
+            (0.0, 0.0, 0.0),
+            (1.0, 2.0, 5.0),
+            (0.0, 0.0, 5.5),
+            (0.0, 0.0, 70_000.0),
+            (0.0, 0.0, 65_535.0),
+        ];
+        let mut index = RowIndex::default();
+        let mut seen: Vec<(f64, f64, f64)> = Vec::new();
+        for &(x, tx, t) in &rows {
+            let want = seen
+                .iter()
+                .position(|&(a, b, c)| a == x && b == tx && c == t);
+            let got = index.number(x, tx, t);
+            match want {
+                Some(j) => assert_eq!(got, (j as u32, false)),
+                None => {
+                    assert_eq!(got, (seen.len() as u32, true));
+                    seen.push((x, tx, t));
+                }
+            }
+        }
+        assert_eq!(seen.len(), 6);
     }
 
     #[test]
