@@ -312,33 +312,38 @@ where
     })
 }
 
-/// Relative step of the central differences in [`hessian_from_gradient`]: about the cube root
-/// of machine epsilon, the optimum for central differences of an analytic gradient.
-const HESSIAN_STEP: f64 = 6e-6;
+/// Relative step of the forward differences in [`hessian_from_gradient`]: about the square
+/// root of machine epsilon, the optimum for forward differences of an analytic gradient.
+const HESSIAN_STEP: f64 = 1.5e-8;
 
-/// Observed information: the Hessian of a function by central finite differences of its
-/// analytic gradient, symmetrised.
+/// Observed information: the Hessian of a function by forward finite differences of its
+/// analytic gradient, symmetrised. `g0` is the gradient at `x` (a fit has it already), so this
+/// costs one gradient evaluation per parameter; the relative error is about the step's,
+/// 1e-8, far below what a standard error is printed to.
 ///
 /// # Formula
 /// ```text
 /// h_i = HESSIAN_STEP * max(1, |x_i|)
-/// H[i][j] = (g_j(x + h_i e_i) - g_j(x - h_i e_i)) / (2 h_i),  then H = (H + H^T) / 2
+/// H[i][j] = (g_j(x + h_i e_i) - g_j(x)) / h_i,  then H = (H + H^T) / 2
 /// ```
-pub fn hessian_from_gradient<G: Fn(&[f64]) -> Vec<f64>>(grad: G, x: &[f64]) -> Vec<Vec<f64>> {
+pub fn hessian_from_gradient<G: Fn(&[f64]) -> Vec<f64>>(
+    grad: G,
+    x: &[f64],
+    g0: &[f64],
+) -> Vec<Vec<f64>> {
     let n = x.len();
     let mut h = vec![vec![0.0; n]; n];
     for i in 0..n {
         let step = HESSIAN_STEP * x[i].abs().max(1.0);
         let mut xp = x.to_vec();
-        let mut xm = x.to_vec();
         xp[i] += step;
-        xm[i] -= step;
+        // the step actually taken, as represented
+        let step = xp[i] - x[i];
         let gp = grad(&xp);
-        let gm = grad(&xm);
         for j in 0..n {
             let gpj = gp.get(j).copied().unwrap_or(f64::NAN);
-            let gmj = gm.get(j).copied().unwrap_or(f64::NAN);
-            h[i][j] = (gpj - gmj) / (2.0 * step);
+            let g0j = g0.get(j).copied().unwrap_or(f64::NAN);
+            h[i][j] = (gpj - g0j) / step;
         }
     }
     for i in 0..n {
@@ -485,11 +490,26 @@ mod tests {
     fn hessian_of_quadratic_matches_hand_calculation() {
         // f = x^2 + 3xy + 5y^2 -> H = [[2, 3], [3, 10]].
         let g = |x: &[f64]| vec![2.0 * x[0] + 3.0 * x[1], 3.0 * x[0] + 10.0 * x[1]];
-        let h = hessian_from_gradient(g, &[0.3, -2.0]);
+        let x = [0.3, -2.0];
+        let h = hessian_from_gradient(g, &x, &g(&x));
         let want = [[2.0, 3.0], [3.0, 10.0]];
         for i in 0..2 {
             for j in 0..2 {
                 assert!((h[i][j] - want[i][j]).abs() < 1e-6, "{h:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn hessian_of_a_curved_function_is_accurate_to_about_1e_7() {
+        // f = exp(x) + x y^2 + ln(y): H = [[e^x, 2y], [2y, 2x - 1/y^2]], by hand
+        let g = |v: &[f64]| vec![v[0].exp() + v[1] * v[1], 2.0 * v[0] * v[1] + 1.0 / v[1]];
+        let x = [0.7, 1.9];
+        let h = hessian_from_gradient(g, &x, &g(&x));
+        let want = [[0.7f64.exp(), 3.8], [3.8, 1.4 - 1.0 / 3.61]];
+        for i in 0..2 {
+            for j in 0..2 {
+                assert!((h[i][j] / want[i][j] - 1.0).abs() < 1e-7, "{h:?}");
             }
         }
     }

@@ -271,7 +271,16 @@ impl BetaGeo {
     /// # References
     /// FHL 2005, section 3 (maximum likelihood on eq. 6).
     pub fn fit(data: &RfmData, opts: &FitOptions) -> Result<Fit<BetaGeo>> {
-        let data = data.collapsed();
+        Self::fit_rows(&data.collapsed(), opts)
+    }
+
+    /// [`BetaGeo::fit`] on the rows as given, for rows already collapsed (as
+    /// [`RfmData::collapsed_from`] gives them): any rows give the same fit, repeated ones only
+    /// cost time.
+    ///
+    /// # Errors
+    /// As [`BetaGeo::fit`].
+    pub fn fit_rows(data: &RfmData, opts: &FitOptions) -> Result<Fit<BetaGeo>> {
         let n = data.n_customers();
         let mean_t = (0..data.len()).map(|i| data.w[i] * data.t[i]).sum::<f64>() / n;
         let mean_x = (0..data.len())

@@ -585,8 +585,15 @@ where
             last_params: format!("{params:?}"),
         });
     }
-    let (nll, _) = nll_and_grad(&min.x);
+    let (nll, g_nll) = nll_and_grad(&min.x);
     let log_likelihood = -nll;
+    // the gradient at the estimates of what the Hessian is taken of (the objective times
+    // n_customers), for its forward differences
+    let g0: Vec<f64> = g_nll
+        .iter()
+        .zip(&min.x)
+        .map(|(g, th)| g + n_customers * 2.0 * pen * (2.0 * th).exp())
+        .collect();
     if !log_likelihood.is_finite() {
         return Err(Error::NotConverged {
             iterations: min.iterations,
@@ -600,6 +607,7 @@ where
             g.iter().map(|gi| gi * n_customers).collect()
         },
         &min.x,
+        &g0,
     );
     let covariance = invert_spd(&hess_log).map(|c| {
         let k = params.len();

@@ -111,7 +111,16 @@ impl ModifiedBetaGeo {
     /// # Errors
     /// [`Error::NotConverged`] when no start converges.
     pub fn fit(data: &RfmData, opts: &FitOptions) -> Result<Fit<ModifiedBetaGeo>> {
-        let data = data.collapsed();
+        Self::fit_rows(&data.collapsed(), opts)
+    }
+
+    /// [`ModifiedBetaGeo::fit`] on the rows as given, for rows already collapsed (as
+    /// [`RfmData::collapsed_from`] gives them): any rows give the same fit, repeated ones only
+    /// cost time.
+    ///
+    /// # Errors
+    /// As [`ModifiedBetaGeo::fit`].
+    pub fn fit_rows(data: &RfmData, opts: &FitOptions) -> Result<Fit<ModifiedBetaGeo>> {
         let n = data.n_customers();
         let mean_t = (0..data.len()).map(|i| data.w[i] * data.t[i]).sum::<f64>() / n;
         let mean_x = (0..data.len())

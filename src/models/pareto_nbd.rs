@@ -218,7 +218,16 @@ impl ParetoNbd {
     /// # References
     /// FH 2005 note, section 3 (maximum likelihood).
     pub fn fit(data: &RfmData, opts: &FitOptions) -> Result<Fit<ParetoNbd>> {
-        let data = data.collapsed();
+        Self::fit_rows(&data.collapsed(), opts)
+    }
+
+    /// [`ParetoNbd::fit`] on the rows as given, for rows already collapsed (as
+    /// [`RfmData::collapsed_from`] gives them): any rows give the same fit, repeated ones only
+    /// cost time.
+    ///
+    /// # Errors
+    /// As [`ParetoNbd::fit`].
+    pub fn fit_rows(data: &RfmData, opts: &FitOptions) -> Result<Fit<ParetoNbd>> {
         let n = data.n_customers();
         let mean_t = (0..data.len()).map(|i| data.w[i] * data.t[i]).sum::<f64>() / n;
         let mean_x = (0..data.len())

@@ -810,7 +810,8 @@ macro_rules! rfm_model {
             ) -> PyResult<Self> {
                 let rfm = rfm_from_args(py, data, frequency, recency, T, weights)?;
                 let opts = fit_options(penalizer, initial, max_iterations, tolerance, restarts);
-                let fit = py_result(py.detach(|| <$core>::fit(&rfm, &opts)))?;
+                // the rows are collapsed already (rfm_from_args)
+                let fit = py_result(py.detach(|| <$core>::fit_rows(&rfm, &opts)))?;
                 let unit = unit_or_data_unit(py, unit, data)?;
                 Ok($ty {
                     model: fit.model,
