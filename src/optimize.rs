@@ -128,6 +128,43 @@ where
     }
 }
 
+/// A function of (value, gradient) that remembers its last evaluation: a fit asks for the
+/// same point several times in a row (the start, which the optimizer then evaluates again;
+/// the best point, evaluated last, once more for the result and for the log-likelihood), and
+/// each evaluation is a pass over every row.
+pub struct LastEvaluation<F> {
+    f: F,
+    last: Mutex<Option<Evaluation>>,
+}
+
+impl<F> LastEvaluation<F>
+where
+    F: Fn(&[f64]) -> (f64, Vec<f64>),
+{
+    pub fn new(f: F) -> Self {
+        LastEvaluation {
+            f,
+            last: Mutex::new(None),
+        }
+    }
+
+    /// `f(x)`, from memory when `x` is the point of the last call.
+    pub fn call(&self, x: &[f64]) -> (f64, Vec<f64>) {
+        if let Ok(guard) = self.last.lock() {
+            if let Some((cx, v, g)) = guard.as_ref() {
+                if cx.as_slice() == x {
+                    return (*v, g.clone());
+                }
+            }
+        }
+        let (v, g) = (self.f)(x);
+        if let Ok(mut guard) = self.last.lock() {
+            *guard = Some((x.to_vec(), v, g.clone()));
+        }
+        (v, g)
+    }
+}
+
 fn norm(v: &[f64]) -> f64 {
     v.iter().map(|x| x * x).sum::<f64>().sqrt()
 }
@@ -484,6 +521,20 @@ mod tests {
             minimize(f, &[1.0], &MinimizeOptions::default()),
             Err(Error::NotConverged { .. })
         ));
+    }
+
+    #[test]
+    fn last_evaluation_is_remembered_only_for_the_same_point() {
+        let calls = std::sync::atomic::AtomicUsize::new(0);
+        let f = LastEvaluation::new(|x: &[f64]| {
+            calls.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            (x[0] * x[0], vec![2.0 * x[0]])
+        });
+        assert_eq!(f.call(&[3.0]), (9.0, vec![6.0]));
+        assert_eq!(f.call(&[3.0]), (9.0, vec![6.0]));
+        assert_eq!(f.call(&[2.0]), (4.0, vec![4.0]));
+        assert_eq!(f.call(&[3.0]), (9.0, vec![6.0]));
+        assert_eq!(calls.load(std::sync::atomic::Ordering::Relaxed), 3);
     }
 
     #[test]

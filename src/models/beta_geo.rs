@@ -289,7 +289,7 @@ impl BetaGeo {
             / n;
         let x0 = [1.0, (mean_t / mean_x).max(1e-6), 1.0, 1.0];
         let by_x = WeightsByValue::new(&data.x, &data.w);
-        let tables = RowTables::new(&data);
+        let tables = RowTables::new(data);
         let nll = |theta: &[f64]| {
             let p: Vec<f64> = theta.iter().map(|t| t.exp()).collect();
             let m = BetaGeo {
@@ -308,7 +308,7 @@ impl BetaGeo {
                     g[k] += wv * gi[k];
                 }
             }
-            let (lr, gr) = tables.row_sum(&data, m.params(), 1.0, false);
+            let (lr, gr) = tables.row_sum(data, m.params(), 1.0, false);
             ll += lr;
             for k in 0..4 {
                 g[k] += gr[k];

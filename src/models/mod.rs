@@ -38,7 +38,9 @@ use serde::{Deserialize, Serialize};
 use statrs::distribution::{ContinuousCDF, Normal};
 
 use crate::error::{Error, Position, Result};
-use crate::optimize::{hessian_from_gradient, invert_spd, minimize, MinimizeOptions};
+use crate::optimize::{
+    hessian_from_gradient, invert_spd, minimize, LastEvaluation, MinimizeOptions,
+};
 
 /// A small non-cryptographic hasher for grouping float bit patterns (keys come from the
 /// caller's data, not from an adversary): multiply-rotate per word, then murmur3's finaliser so
@@ -548,8 +550,9 @@ where
     }
     let theta0: Vec<f64> = start.iter().map(|v| v.ln()).collect();
     let pen = opts.penalizer;
+    let nll_and_grad = LastEvaluation::new(nll_and_grad);
     let objective = |theta: &[f64]| {
-        let (nll, g) = nll_and_grad(theta);
+        let (nll, g) = nll_and_grad.call(theta);
         let mut value = nll / n_customers;
         let mut grad: Vec<f64> = g.iter().map(|gi| gi / n_customers).collect();
         if pen > 0.0 {
@@ -585,7 +588,8 @@ where
             last_params: format!("{params:?}"),
         });
     }
-    let (nll, g_nll) = nll_and_grad(&min.x);
+    // (the optimizer's last evaluation was at these estimates: from memory)
+    let (nll, g_nll) = nll_and_grad.call(&min.x);
     let log_likelihood = -nll;
     // the gradient at the estimates of what the Hessian is taken of (the objective times
     // n_customers), for its forward differences

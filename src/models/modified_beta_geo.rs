@@ -129,7 +129,7 @@ impl ModifiedBetaGeo {
             / n;
         let x0 = [1.0, (mean_t / mean_x).max(1e-6), 1.0, 1.0];
         let by_x = WeightsByValue::new(&data.x, &data.w);
-        let tables = RowTables::new(&data);
+        let tables = RowTables::new(data);
         let nll = |theta: &[f64]| {
             let p: Vec<f64> = theta.iter().map(|t| t.exp()).collect();
             let m = ModifiedBetaGeo {
@@ -148,7 +148,7 @@ impl ModifiedBetaGeo {
                     g[k] += wv * gi[k];
                 }
             }
-            let (lr, gr) = tables.row_sum(&data, m.params(), 0.0, true);
+            let (lr, gr) = tables.row_sum(data, m.params(), 0.0, true);
             ll += lr;
             for k in 0..4 {
                 g[k] += gr[k];
