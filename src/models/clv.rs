@@ -267,7 +267,27 @@ pub fn customer_lifetime_value<T: TransactionModel, S: SpendModel>(
     // (x, t_x, T) only, and summaries repeat these rows heavily (every one-time buyer of the
     // same age shares one), so it runs once per distinct row, on all cores; for the models
     // that factor through P(alive), the 2F1 part runs once per distinct (x, T) pair.
-    let histories = Distinct::of_rows(customers);
+    // the numbering of the histories (sequential: first-seen order) beside each customer's
+    // expected spend times the margin, on two threads for many customers
+    // (the spends up to the first customer whose spend fails, and that failure)
+    let spends = || -> (Vec<f64>, Option<Failure>) {
+        let mut out = Vec::with_capacity(n);
+        for i in 0..n {
+            match spend.conditional_expected_spend(customers.x[i], customers.m[i]) {
+                Ok(s) => out.push(s * margin),
+                Err(e) => return (out, Some((i, e))),
+            }
+        }
+        (out, None)
+    };
+    let (histories, spends) = crate::parallel::both_halves(
+        n >= MIN_ROWS_PER_THREAD,
+        || Distinct::of_rows(customers),
+        &spends,
+    )
+    .unwrap_or_else(|| (Distinct::of_rows(customers), spends()));
+    // the first customer whose spend fails is reported in customer order by the loop below
+    let (spends, spend_failure) = spends;
     let width = if with_schedule { n_periods } else { 1 };
     let increments = |g: &dyn Fn(f64) -> Result<f64>, row: &mut [f64]| -> Result<()> {
         let mut prev = 0.0;
@@ -334,10 +354,12 @@ pub fn customer_lifetime_value<T: TransactionModel, S: SpendModel>(
     let mut value = Vec::with_capacity(n);
     let mut schedule = with_schedule.then(|| Vec::with_capacity(n));
     for i in 0..n {
-        let s = spend
-            .conditional_expected_spend(customers.x[i], customers.m[i])
-            .map_err(|e| e.at(Position::Element(i)))?
-            * margin;
+        if let Some((first, e)) = &spend_failure {
+            if *first == i {
+                return Err(e.clone().at(Position::Element(i)));
+            }
+        }
+        let s = spends.get(i).copied().unwrap_or(f64::NAN);
         if let Some((first, e)) = &failed {
             if *first == i {
                 return Err(e.clone().at(Position::Element(i)));
@@ -636,6 +658,14 @@ mod tests {
         assert_eq!(at(&m, &tx), Position::Element(15_001));
         m[12_345] = -1.0;
         assert_eq!(at(&m, &tx), Position::Element(12_345));
+        // a bad spend after the bad history: the history's customer comes first
+        m[12_345] = 10.0;
+        m[16_001] = -1.0;
+        assert_eq!(at(&m, &tx), Position::Element(15_001));
+        // and alone (the spends are computed on their own thread)
+        tx[15_001] = 0.5;
+        tx[17_001] = 0.5;
+        assert_eq!(at(&m, &tx), Position::Element(16_001));
     }
 
     #[test]
