@@ -283,7 +283,7 @@ pub fn customer_lifetime_value<T: TransactionModel, S: SpendModel>(
     let (histories, spends) = crate::parallel::both_halves(
         n >= MIN_ROWS_PER_THREAD,
         || Distinct::of_rows(customers),
-        &spends,
+        spends,
     )
     .unwrap_or_else(|| (Distinct::of_rows(customers), spends()));
     // the first customer whose spend fails is reported in customer order by the loop below
