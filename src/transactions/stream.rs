@@ -89,6 +89,19 @@ const EMPTY: Acc = Acc {
 struct Many {
     lists: Vec<Vec<(i32, f64)>>,
     free: Vec<u32>,
+    /// Scratch for the sort of a one-day list.
+    keys: Vec<i64>,
+}
+
+/// `x` as an integer whose order is [`f64::total_cmp`]'s (the same bit trick).
+fn total_order_key(x: f64) -> i64 {
+    let bits = x.to_bits() as i64;
+    bits ^ ((((bits >> 63) as u64) >> 1) as i64)
+}
+
+/// The inverse of [`total_order_key`] (the sign bit, which chooses the mask, is unchanged).
+fn from_total_order_key(k: i64) -> f64 {
+    f64::from_bits((k ^ ((((k >> 63) as u64) >> 1) as i64)) as u64)
 }
 
 impl Many {
@@ -113,7 +126,20 @@ impl Many {
     /// `f`; then the slot is free.
     fn close<T>(&mut self, slot: i32, f: impl FnOnce(&[(i32, f64)]) -> T) -> T {
         let list = &mut self.lists[slot as u32 as usize];
-        list.sort_unstable_by(|a, b| a.0.cmp(&b.0).then(a.1.total_cmp(&b.1)));
+        let day = list[0].0;
+        if list.iter().all(|r| r.0 == day) {
+            // one day (always so with daily periods): by amount alone, sorted as the integers
+            // of f64::total_cmp's order (a primitive sort: about 3x faster on the benchmark
+            // log's heaviest customers, thousands of orders a day)
+            self.keys.clear();
+            self.keys.extend(list.iter().map(|r| total_order_key(r.1)));
+            self.keys.sort_unstable();
+            for (r, &k) in list.iter_mut().zip(&self.keys) {
+                r.1 = from_total_order_key(k);
+            }
+        } else {
+            list.sort_unstable_by(|a, b| a.0.cmp(&b.0).then(a.1.total_cmp(&b.1)));
+        }
         let out = f(list);
         list.clear();
         if list.capacity() > 4096 {
@@ -420,17 +446,27 @@ impl OnePassSummary {
             ..
         } = self;
         let mut counts = Counts::default();
-        // push sized the states to every customer interned so far, those of dropped rows too
-        let halves = halves.map(|mut h| {
+        // push sized the states to every customer interned so far, those of dropped rows too;
+        // the two halves' open periods are closed on two threads for many customers
+        let close_all = |mut h: Half| -> Half {
             for acc in &mut h.state {
                 acc.close(&mut h.many, &mut h.counts);
             }
+            h
+        };
+        let [even, odd] = halves;
+        let parallel = even.state.len() >= PARALLEL_ROWS;
+        let (even, odd) = match both_halves(parallel, || close_all(even), || close_all(odd)) {
+            Some(closed) => closed,
+            // a panic on the other thread (none is known): the states are lost with it
+            None => return Ok(OnePass::Fallback(Fallback::OutOfOrder)),
+        };
+        let [mut even, mut odd] = [even, odd].map(|h| {
             counts.rows_used += h.counts.rows_used;
             counts.netted += h.counts.netted;
             counts.unmatched += h.counts.unmatched;
             h.state
         });
-        let [mut even, mut odd] = halves;
         let (keys, rank, mut report, has_amount) = ingest.into_ranked_keys();
         report.rows_used += counts.rows_used;
         report.refund_rows_netted += counts.netted;
@@ -509,13 +545,32 @@ impl OnePassSummary {
             order.retain(|&i| bought[i as usize]);
         }
         drop(bought);
+        // random reads: two columns on each of two threads for many customers
         let gather =
             |column: Vec<f64>| -> Vec<f64> { order.iter().map(|&i| column[i as usize]).collect() };
-        s.frequency = gather(frequency);
-        s.recency = gather(recency);
-        s.t = gather(t);
+        let parallel = order.len() >= PARALLEL_ROWS;
+        let (frequency, recency, t, monetary) = match both_halves(
+            parallel,
+            || (gather(frequency), gather(recency)),
+            || {
+                (
+                    gather(t),
+                    if has_amount {
+                        gather(monetary)
+                    } else {
+                        monetary
+                    },
+                )
+            },
+        ) {
+            Some(((f, r), (t, m))) => (f, r, t, m),
+            None => return Ok(OnePass::Fallback(Fallback::OutOfOrder)),
+        };
+        s.frequency = frequency;
+        s.recency = recency;
+        s.t = t;
         if let Some(m) = s.monetary_value.as_mut() {
-            *m = gather(monetary);
+            *m = monetary;
         }
         Ok(OnePass::Done(s, report))
     }
@@ -591,6 +646,68 @@ mod tests {
                 panic!("fell back")
             };
             assert!(report.refund_rows_netted > 0 && report.refund_rows_unmatched > 0);
+        }
+    }
+
+    #[test]
+    fn total_order_keys_sort_as_total_cmp_and_invert() {
+        let xs = [
+            f64::MAX,
+            1e300,
+            3.5,
+            1.0,
+            f64::MIN_POSITIVE,
+            5e-324,
+            0.0,
+            -0.0,
+            -5e-324,
+            -1.0,
+            -2.5e10,
+            f64::MIN,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+        ];
+        for &a in &xs {
+            assert_eq!(
+                super::from_total_order_key(super::total_order_key(a)).to_bits(),
+                a.to_bits()
+            );
+            for &b in &xs {
+                let keys = super::total_order_key(a).cmp(&super::total_order_key(b));
+                assert_eq!(keys, a.total_cmp(&b), "{a} {b}");
+            }
+        }
+    }
+
+    #[test]
+    fn many_orders_a_day_are_summed_in_the_sorted_order() {
+        // a heavy customer with hundreds of orders a day of very different magnitudes (the
+        // Kahan sum of them depends on the order), refunds and signed zeros among them
+        let mut rows = Vec::new();
+        let mut x = 7u64;
+        for day in 18_000..18_040 {
+            for k in 0..300 {
+                x = x
+                    .wrapping_mul(6_364_136_223_846_793_005)
+                    .wrapping_add(1_442_695_040_888_963_407);
+                // magnitudes from 1e-3 to 1e18, either sign: the Kahan sum of a day's
+                // orders then depends on their order (unsorted, this test fails)
+                let u = (x >> 11) as f64 / (1u64 << 53) as f64;
+                let magnitude = 10f64.powf(u * 21.0 - 3.0);
+                let amount = match k % 9 {
+                    0 => -0.0,
+                    1 => 0.0,
+                    2 | 3 => -magnitude,
+                    _ => magnitude,
+                };
+                rows.push((5_i64, day, amount));
+                rows.push((6 + (k % 3) as i64, day, amount / 3.0));
+            }
+        }
+        for unit in UNITS {
+            let (one, sorted) = both(&rows, false, Policy::default(), unit, None, None);
+            assert!(matches!(one, OnePass::Done(..)), "{unit:?}");
+            assert_eq!(one, sorted, "{unit:?}");
         }
     }
 
