@@ -301,6 +301,32 @@ def test_missing_column_is_named() -> None:
     assert err.value.column == "when"
 
 
+def test_paths_that_are_not_logs_raise_typed_errors(tmp_path: Path, monkeypatch) -> None:
+    missing = tmp_path / "nope.parquet"
+    with pytest.raises(ltvkit.MissingFileError, match="no such file") as err:
+        rfm_summary(missing)
+    # also the builtin class code already catches
+    assert isinstance(err.value, FileNotFoundError)
+    assert isinstance(err.value, ltvkit.LtvError)
+    assert str(missing) in str(err.value)
+    # an empty path is not the working directory
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "notes.txt.bak").write_text("not a log")
+    for empty in ("", "  "):
+        with pytest.raises(ltvkit.InvalidInputError, match="empty path"):
+            rfm_summary(empty)
+    # a file that is neither CSV nor Parquet, and a directory without Parquet files
+    bogus = tmp_path / "log.bin"
+    bogus.write_text("customer_id,date\n1,2020-01-01\n")
+    with pytest.raises(ltvkit.InvalidDataError, match=r"cannot read the file .*log\.bin"):
+        rfm_summary(bogus)
+    with pytest.raises(ltvkit.InvalidDataError, match="cannot read the directory"):
+        rfm_summary(tmp_path)
+    # historical_ltv of one string that is not a number reads it as a log's path
+    with pytest.raises(ltvkit.MissingFileError):
+        ltvkit.historical_ltv("x")
+
+
 def test_future_rows_raise_or_are_dropped_and_counted() -> None:
     log = small()
     with pytest.raises(ltvkit.InvalidDataError, match='future="drop"') as err:

@@ -37,6 +37,7 @@ from ltvkit.exceptions import (
     InvalidInputError,
     LtvError,
     MissingDependencyError,
+    MissingFileError,
 )
 from ltvkit.models import (
     BetaGeoBetaBinomModel,
@@ -67,6 +68,7 @@ __all__ = [
     "InvalidInputError",
     "LtvError",
     "MissingDependencyError",
+    "MissingFileError",
     "ModifiedBetaGeoModel",
     "ParetoNBDModel",
     "ShiftedBetaGeoModel",

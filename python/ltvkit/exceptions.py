@@ -1,10 +1,11 @@
 """The exceptions ltvkit raises.
 
 Every error is an :class:`LtvError`; each class also subclasses the builtin exception that code
-already catches (``ValueError``, ``RuntimeError``, ``OverflowError``). The Rust core raises these
-very classes, with the facts attached as attributes where they apply: ``parameter``, ``value``,
-``position`` (element of an array argument) and ``row`` for inputs; ``column``, ``row`` and
-``value`` for data; ``iterations`` and ``last_params`` for fits.
+already catches (``ValueError``, ``RuntimeError``, ``OverflowError``, ``FileNotFoundError``,
+``ImportError``). The Rust core raises these very classes, with the facts attached as
+attributes where they apply: ``parameter``, ``value``, ``position`` (element of an array
+argument) and ``row`` for inputs; ``column``, ``row`` and ``value`` for data; ``iterations``
+and ``last_params`` for fits.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ __all__ = [
     "InvalidInputError",
     "LtvError",
     "MissingDependencyError",
+    "MissingFileError",
 ]
 
 
@@ -48,3 +50,8 @@ class ArithmeticOverflowError(LtvError, OverflowError):
 
 class MissingDependencyError(LtvError, ImportError):
     """An optional dependency is not installed; the message names the extra to install."""
+
+
+class MissingFileError(LtvError, FileNotFoundError):
+    """A path given as input (a transaction log, a bundled data set) does not exist; the
+    message names it."""

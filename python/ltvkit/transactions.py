@@ -52,7 +52,7 @@ from typing import Any
 
 from ltvkit import _core
 from ltvkit._optional import import_optional
-from ltvkit.exceptions import InvalidDataError, InvalidInputError
+from ltvkit.exceptions import InvalidDataError, InvalidInputError, MissingFileError
 
 __all__ = [
     "calibration_holdout",
@@ -103,8 +103,25 @@ def _missing(available: list[str], wanted: list[str]) -> None:
 
 def _open_path(path: Path, columns: list[str]) -> tuple[Any, int | None]:
     if not path.exists():
-        msg = f"transactions: no such file or directory: {str(path)!r}"
-        raise FileNotFoundError(msg)
+        msg = (
+            f"transactions: no such file or directory: {str(path)!r}; pass the path of a CSV "
+            f"or Parquet file (or a directory of Parquet files), or a DataFrame or Arrow table"
+        )
+        raise MissingFileError(msg)
+    try:
+        return _open_existing(path, columns)
+    except (InvalidDataError, InvalidInputError):
+        raise
+    except (OSError, ValueError) as e:  # pyarrow's ArrowInvalid is a ValueError
+        kind = "directory" if path.is_dir() else "file"
+        msg = (
+            f"transactions: cannot read the {kind} {str(path)!r} as a log ({e}); pass a CSV "
+            f"file (.csv, .txt), a Parquet file or a directory of Parquet files"
+        )
+        raise InvalidDataError(msg) from e
+
+
+def _open_existing(path: Path, columns: list[str]) -> tuple[Any, int | None]:
     suffixes = "".join(path.suffixes).lower()
     fmt = "csv" if not path.is_dir() and (".csv" in suffixes or ".txt" in suffixes) else "parquet"
     if fmt == "parquet" and not path.is_dir():
@@ -164,6 +181,10 @@ def _open_raw(transactions: Any, columns: list[str]) -> tuple[str, Any, int | No
     """The kind of the input (``pandas``, ``polars``, ``pyarrow``), an Arrow stream of it and
     its number of rows when known without reading it."""
     if isinstance(transactions, (str, os.PathLike)):
+        if not os.fspath(transactions).strip():
+            # Path("") is the working directory: never read it by accident
+            msg = "transactions is an empty path: pass the path of a CSV or Parquet file"
+            raise InvalidInputError(msg)
         return ("pyarrow", *_open_path(Path(transactions), columns))
     module = type(transactions).__module__.split(".", 1)[0]
     name = type(transactions).__name__

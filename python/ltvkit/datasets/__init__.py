@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from ltvkit import frames
+from ltvkit.exceptions import MissingFileError
 
 __all__ = ["load_cdnow", "load_channels", "path"]
 
@@ -31,7 +32,7 @@ def path(name: str) -> Path:
     if not p.is_file():
         available = sorted(f.name for f in Path(p.parent).glob("*.csv"))
         msg = f"no bundled data set {name!r}; available: {available}"
-        raise FileNotFoundError(msg)
+        raise MissingFileError(msg)
     return p
 
 
