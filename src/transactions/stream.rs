@@ -129,8 +129,9 @@ impl Many {
         let day = list[0].0;
         if list.iter().all(|r| r.0 == day) {
             // one day (always so with daily periods): by amount alone, sorted as the integers
-            // of f64::total_cmp's order (a primitive sort: about 3x faster on the benchmark
-            // log's heaviest customers, thousands of orders a day)
+            // of f64::total_cmp's order (a primitive sort; on the benchmark log, whose
+            // heaviest customers have thousands of orders a day, the sorting's share of the
+            // profile fell from about 11% to 7%)
             self.keys.clear();
             self.keys.extend(list.iter().map(|r| total_order_key(r.1)));
             self.keys.sort_unstable();
