@@ -267,9 +267,9 @@ pub fn customer_lifetime_value<T: TransactionModel, S: SpendModel>(
     // (x, t_x, T) only, and summaries repeat these rows heavily (every one-time buyer of the
     // same age shares one), so it runs once per distinct row, on all cores; for the models
     // that factor through P(alive), the 2F1 part runs once per distinct (x, T) pair.
-    // the numbering of the histories (sequential: first-seen order) beside each customer's
-    // expected spend times the margin, on two threads for many customers
-    // (the spends up to the first customer whose spend fails, and that failure)
+    // Beside the numbering of the histories (sequential: first-seen order), on a second
+    // thread for many customers: each customer's expected spend times the margin, up to the
+    // first customer whose spend fails, and that failure.
     let spends = || -> (Vec<f64>, Option<Failure>) {
         let mut out = Vec::with_capacity(n);
         for i in 0..n {
@@ -359,7 +359,8 @@ pub fn customer_lifetime_value<T: TransactionModel, S: SpendModel>(
                 return Err(e.clone().at(Position::Element(i)));
             }
         }
-        let s = spends.get(i).copied().unwrap_or(f64::NAN);
+        // every customer before the failing one (returned above) has its spend
+        let s = spends[i];
         if let Some((first, e)) = &failed {
             if *first == i {
                 return Err(e.clone().at(Position::Element(i)));
