@@ -177,7 +177,11 @@ struct IntKeys {
     /// (smallest id covered, index of each id from there; `u32::MAX` for none yet)
     dense: Option<(i64, Vec<u32>)>,
     map: FxMap<i64, u32>,
+    /// The ids in first-seen order, once they are hashed (the direct table holds them before:
+    /// 8 bytes a customer less while the log is read).
     values: Vec<i64>,
+    /// The number of distinct ids.
+    count: usize,
 }
 
 pub(super) const EMPTY_SLOT: u32 = u32::MAX;
@@ -189,7 +193,7 @@ impl IntKeys {
         };
         // a table of at most ~2 slots per row (plus 8M) stays within the memory of the rows
         let limit = 8_000_000i128 + 2 * (rows_before + ints.len()) as i128;
-        let fresh = self.values.is_empty() && self.dense.is_none();
+        let fresh = self.count == 0 && self.dense.is_none();
         if fresh && i128::from(hi) - i128::from(lo) < limit {
             self.dense = Some((lo, Vec::new()));
         }
@@ -205,22 +209,28 @@ impl IntKeys {
                 }
                 table.resize((new_hi - *base + 1) as usize, EMPTY_SLOT);
             } else {
-                self.map = self
-                    .values
-                    .iter()
-                    .enumerate()
-                    .map(|(i, &v)| (v, i as u32))
-                    .collect();
+                // from the table to the map: the ids and their first-seen indices
+                self.values = vec![0; self.count];
+                self.map = FxMap::default();
+                self.map.reserve(self.count);
+                for (offset, &slot) in table.iter().enumerate() {
+                    if slot != EMPTY_SLOT {
+                        let id = *base + offset as i64;
+                        self.values[slot as usize] = id;
+                        self.map.insert(id, slot);
+                    }
+                }
                 self.dense = None;
             }
         }
         let values = &mut self.values;
+        let count = &mut self.count;
         match self.dense.as_mut() {
             Some((base, table)) => out.extend(ints.iter().map(|&v| {
                 let slot = &mut table[(v - *base) as usize];
                 if *slot == EMPTY_SLOT {
-                    *slot = values.len() as u32;
-                    values.push(v);
+                    *slot = *count as u32;
+                    *count += 1;
                 }
                 *slot
             })),
@@ -229,6 +239,7 @@ impl IntKeys {
                 out.extend(ints.iter().map(|&v| {
                     *map.entry(v).or_insert_with(|| {
                         values.push(v);
+                        *count += 1;
                         (values.len() - 1) as u32
                     })
                 }));
@@ -527,9 +538,14 @@ impl Ingest {
     pub fn customer_count(&self) -> usize {
         match &self.keys {
             KeyMap::Unset => 0,
-            KeyMap::Int(k) => k.values.len(),
+            KeyMap::Int(k) => k.count,
             KeyMap::Str(_, v) => v.len(),
         }
+    }
+
+    /// Whether the log has an amount column.
+    pub(super) fn has_amount(&self) -> bool {
+        self.columns.amount.is_some()
     }
 
     /// The keys in ascending order, for each first-seen customer index its rank among them,
@@ -604,7 +620,7 @@ impl Ingest {
             }
         }
         if let KeyMap::Int(k) = &self.keys {
-            check_key_count(k.values.len(), column)?;
+            check_key_count(k.count, column)?;
         }
         if let KeyMap::Str(_, v) = &self.keys {
             check_key_count(v.len(), column)?;
@@ -643,8 +659,8 @@ fn ranked_keys(keys: KeyMap) -> (Keys, Vec<u32>) {
         KeyMap::Int(k) => match k.dense {
             // the direct table is already in key order: no sort needed
             Some((base, table)) => {
-                let mut rank = vec![0u32; k.values.len()];
-                let mut sorted = Vec::with_capacity(k.values.len());
+                let mut rank = vec![0u32; k.count];
+                let mut sorted = Vec::with_capacity(k.count);
                 for (offset, &slot) in table.iter().enumerate() {
                     if slot != EMPTY_SLOT {
                         rank[slot as usize] = sorted.len() as u32;
@@ -1153,12 +1169,16 @@ mod tests {
         let mut out = Vec::new();
         k.intern_all(&[5, 3, 5], 0, &mut out);
         assert!(k.dense.is_some());
+        // the direct table holds the ids: no list of them is kept beside it
+        assert!(k.values.is_empty());
+        assert_eq!(k.count, 2);
         k.intern_all(&[-2, 3], 3, &mut out);
         k.intern_all(&[1_000_000_000_000, 5, -2], 5, &mut out);
         assert!(k.dense.is_none());
         k.intern_all(&[3, 1_000_000_000_000, 7], 8, &mut out);
         assert_eq!(out, vec![0, 1, 0, 2, 1, 3, 0, 2, 1, 3, 4]);
         assert_eq!(k.values, vec![5, 3, -2, 1_000_000_000_000, 7]);
+        assert_eq!(k.count, 5);
     }
 
     #[test]
