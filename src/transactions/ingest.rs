@@ -10,6 +10,7 @@ use arrow_array::types::{
     TimestampMillisecondType, TimestampNanosecondType, TimestampSecondType, UInt64Type,
 };
 use arrow_array::{Array, ArrayRef, RecordBatch};
+use arrow_buffer::ScalarBuffer;
 use arrow_schema::{DataType, SchemaRef, TimeUnit as ArrowTimeUnit};
 use chrono::{NaiveDate, Offset, TimeZone};
 use std::collections::HashMap;
@@ -808,7 +809,8 @@ fn first_null(array: &ArrayRef, column: &str, offset: usize, what: &str) -> Resu
     })
 }
 
-fn int_keys(array: &ArrayRef, column: &str, offset: usize) -> Result<Vec<i64>> {
+/// The ids of an integer column as i64 (the column's own buffer when it is Int64).
+fn int_keys(array: &ArrayRef, column: &str, offset: usize) -> Result<ScalarBuffer<i64>> {
     if let DataType::UInt64 = array.data_type() {
         let a = array.as_primitive::<UInt64Type>();
         return a
@@ -824,7 +826,8 @@ fn int_keys(array: &ArrayRef, column: &str, offset: usize) -> Result<Vec<i64>> {
                         .to_owned(),
                 })
             })
-            .collect();
+            .collect::<Result<Vec<i64>>>()
+            .map(ScalarBuffer::from);
     }
     if let DataType::Float32 | DataType::Float64 = array.data_type() {
         // integer ids that became floats (pandas turns an int column with a gap into float64)
@@ -846,13 +849,16 @@ fn int_keys(array: &ArrayRef, column: &str, offset: usize) -> Result<Vec<i64>> {
                     })
                 }
             })
-            .collect();
+            .collect::<Result<Vec<i64>>>()
+            .map(ScalarBuffer::from);
     }
     let a = cast(array, &DataType::Int64, column)?;
-    Ok(a.as_primitive::<Int64Type>().values().to_vec())
+    // an Int64 column's own buffer (no copy)
+    Ok(a.as_primitive::<Int64Type>().values().clone())
 }
 
-fn to_amounts(array: &ArrayRef, column: &str, offset: usize) -> Result<Vec<f64>> {
+/// The amounts as f64 (the column's own buffer when it is Float64).
+fn to_amounts(array: &ArrayRef, column: &str, offset: usize) -> Result<ScalarBuffer<f64>> {
     let ok = matches!(
         array.data_type(),
         DataType::Float16
@@ -894,7 +900,7 @@ fn to_amounts(array: &ArrayRef, column: &str, offset: usize) -> Result<Vec<f64>>
             ),
         });
     }
-    Ok(values.to_vec())
+    Ok(values.clone())
 }
 
 fn show_day(day: i32) -> String {
@@ -956,8 +962,18 @@ fn day_i32(day: i64, column: &str, row: usize) -> Result<i32> {
     })
 }
 
+/// Dates (days since 1970-01-01, in the timestamp's own time zone) of a date column: a Date32
+/// column's own buffer (no copy), else [`days_vec`].
+fn to_days(array: &ArrayRef, column: &str, offset: usize) -> Result<ScalarBuffer<i32>> {
+    if let DataType::Date32 = array.data_type() {
+        first_null(array, column, offset, "null")?;
+        return Ok(array.as_primitive::<Date32Type>().values().clone());
+    }
+    days_vec(array, column, offset).map(ScalarBuffer::from)
+}
+
 /// Dates (days since 1970-01-01, in the timestamp's own time zone) of a date column.
-fn to_days(array: &ArrayRef, column: &str, offset: usize) -> Result<Vec<i32>> {
+fn days_vec(array: &ArrayRef, column: &str, offset: usize) -> Result<Vec<i32>> {
     let array = match array.data_type() {
         DataType::Dictionary(_, v) => cast(array, v, column)?,
         _ => array.clone(),
@@ -1239,11 +1255,11 @@ mod tests {
         let secs = i64::from(27 * 365 + 7) * 86_400 + 3 * 3600;
         let ts: ArrayRef =
             Arc::new(TimestampSecondArray::from(vec![secs]).with_timezone("America/New_York"));
-        let days = to_days(&ts, "date", 0).unwrap_or_default();
+        let days = days_vec(&ts, "date", 0).unwrap_or_default();
         assert_eq!(days, vec![27 * 365 + 6]);
         let ts: ArrayRef = Arc::new(TimestampSecondArray::from(vec![secs]).with_timezone("+05:30"));
         assert_eq!(
-            to_days(&ts, "date", 0).unwrap_or_default(),
+            days_vec(&ts, "date", 0).unwrap_or_default(),
             vec![27 * 365 + 7]
         );
     }
