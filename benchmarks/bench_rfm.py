@@ -6,8 +6,8 @@
 Each contender runs in its own process (so peak RSS is its own), ``--repeat`` times; the
 median wall time, the largest peak RSS and the most the call added to the process's peak
 once its imports were done (against the size of the input columns: the issue's memory
-target is 1.5x) are printed. lifetimes runs only if it imports in
-the interpreter given by ``--lifetimes-python`` (it needs an old pandas stack).
+target is 1.5x) are printed. lifetimes runs only if it imports in the interpreter given by
+``--lifetimes-python`` (it needs an old pandas stack).
 """
 
 from __future__ import annotations

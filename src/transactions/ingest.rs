@@ -550,11 +550,10 @@ impl Ingest {
     }
 
     /// The keys in ascending order, for each first-seen customer index its rank among them,
-    /// the report so far and whether the log has amounts (for consumers of [`Ingest::visit`]).
-    pub(super) fn into_ranked_keys(self) -> (Keys, Vec<u32>, Report, bool) {
-        let has_amount = self.columns.amount.is_some();
+    /// and the report so far (for consumers of [`Ingest::visit`]).
+    pub(super) fn into_ranked_keys(self) -> (Keys, Vec<u32>, Report) {
         let (keys, rank) = ranked_keys(self.keys);
-        (keys, rank, self.report, has_amount)
+        (keys, rank, self.report)
     }
 
     /// The report so far and the values of the tag column (indexed by [`Row::tag`]), for

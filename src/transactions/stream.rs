@@ -495,7 +495,7 @@ impl OnePassSummary {
             observation_end: end,
         };
         let into_keys = |ingest: Ingest| {
-            let (keys, rank, mut report, _) = ingest.into_ranked_keys();
+            let (keys, rank, mut report) = ingest.into_ranked_keys();
             report.rows_used += counts.rows_used;
             report.refund_rows_netted += counts.netted;
             report.refund_rows_unmatched += counts.unmatched;
@@ -508,11 +508,11 @@ impl OnePassSummary {
         };
         let end_period = unit.period(end);
         // What the output needs of each customer ([`Out`] and the mean, 20 bytes against the
-        // state's 48), in first-seen order: the states are popped from the last customer to the first (and
-        // every SHRINK_EVERY customers their memory returned), so that the states and these
-        // are never held in full at the same time; pushed in that order, then reversed in
-        // place. The keys are ranked after (the ranks and the sorted keys are not held beside
-        // the states).
+        // state's 48), in first-seen order: the states are popped from the last customer to
+        // the first (and every SHRINK_EVERY customers their memory returned), so that the
+        // states and these are never held in full at the same time; pushed in that order,
+        // then reversed in place. The keys are ranked after (the ranks and the sorted keys
+        // are not held beside the states).
         let mut outs: Vec<Out> = Vec::with_capacity(n_customers);
         let mut means: Vec<f64> = Vec::with_capacity(if has_amount { n_customers } else { 0 });
         for i in (0..n_customers).rev() {
