@@ -8,6 +8,22 @@ pub(super) use crate::parallel::both_halves;
 
 use super::unit::TimeUnit;
 
+/// Asks the CPU to bring the cache lines of `*v` (at most two: a value that straddles a
+/// line boundary) into its cache ahead of use. A hint only: it never faults, on any address.
+#[inline(always)]
+pub(super) fn prefetch<T>(v: *const T) {
+    #[cfg(target_arch = "x86_64")]
+    // SAFETY: a prefetch is a hint that reads nothing and never faults
+    unsafe {
+        use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
+        let p = v.cast::<i8>();
+        _mm_prefetch::<_MM_HINT_T0>(p);
+        _mm_prefetch::<_MM_HINT_T0>(p.wrapping_add(std::mem::size_of::<T>() - 1));
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = v;
+}
+
 /// Batches with fewer kept rows than this are accumulated on one thread.
 pub(super) const PARALLEL_ROWS: usize = 65_536;
 

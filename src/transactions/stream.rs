@@ -13,7 +13,7 @@
 //! result never depends on the order of the input.
 
 use super::ingest::{Ingest, Keys, Row};
-use super::parity::{both_halves, PeriodOf, PARALLEL_ROWS};
+use super::parity::{both_halves, prefetch, PeriodOf, PARALLEL_ROWS};
 use super::summary::{Kahan, Summary};
 use super::unit::TimeUnit;
 use super::Report;
@@ -85,8 +85,8 @@ struct Acc {
 // the size the memory budget and the doc above count on
 const _: () = assert!(std::mem::size_of::<Acc>() == 48);
 
-/// While the columns are written, the customer states' memory is returned every this many
-/// customers (2^18: 14 MiB of states).
+/// While the states are closed, their memory is returned every this many customers (2^18:
+/// 12 MiB of states; each half returns its own every half as many).
 const SHRINK_EVERY: usize = 1 << 18;
 
 /// Never a day of a row (dates are validated to chrono's range, about +-95 million days).
@@ -257,6 +257,9 @@ impl Acc {
     }
 }
 
+/// Rows looked ahead for the prefetch of their customer's state.
+const AHEAD: usize = 16;
+
 /// The customers of one parity (even or odd index): their states, at `index / 2`.
 #[derive(Default)]
 struct Half {
@@ -266,42 +269,99 @@ struct Half {
 }
 
 impl Half {
-    /// Adds the rows of this half's customers; false when one is out of order.
-    fn apply(&mut self, rows: &[Visited], parity: u32) -> bool {
+    /// Adds the rows of this half's customers (index `2 * i + parity` at `i`); false when one
+    /// is out of order.
+    fn apply(&mut self, rows: &[Visited]) -> bool {
         let mut in_order = true;
-        for &(c, p, day, amount) in rows {
-            if c & 1 == parity {
-                in_order &= self.state[(c >> 1) as usize].add(
-                    p,
-                    day,
-                    amount,
-                    &mut self.many,
-                    &mut self.counts,
-                );
+        let state = self.state.as_ptr();
+        for (k, &(c, p, day, amount)) in rows.iter().enumerate() {
+            if let Some(&(ahead, ..)) = rows.get(k + AHEAD) {
+                prefetch(state.wrapping_add((ahead >> 1) as usize));
             }
+            in_order &=
+                self.state[(c >> 1) as usize].add(p, day, amount, &mut self.many, &mut self.counts);
         }
         in_order
     }
 }
 
-/// Validates `batch` ([`Ingest::visit`]) into `rows` (cleared first) and returns the number of
-/// customers interned so far: indices are handed out in first-seen order, and the customers
-/// of dropped rows (future="drop", refunds="drop") get a state too, left empty.
+/// A half's customers once closed: what the output needs of each ([`Out`], and the mean of
+/// its repeat periods when there are amounts), in the half's order.
+struct Closed {
+    outs: Vec<Out>,
+    means: Vec<f64>,
+    counts: Counts,
+    /// Customers without a purchase.
+    unbought: usize,
+    /// Whether a customer's first purchase is after the end of observation.
+    late: bool,
+}
+
+impl Half {
+    /// Closes every customer's open period and pops the states into [`Closed`], from the last
+    /// to the first (pushed in that order, then reversed in place), their memory returned every
+    /// [`SHRINK_EVERY`] / 2 customers: the states (48 bytes a customer) and the outputs (20)
+    /// are never held in full at the same time. `end_period` is that of the end of
+    /// observation (None: no row was kept).
+    fn close_into_outs(mut self, has_amount: bool, end_period: Option<i64>) -> Closed {
+        let n = self.state.len();
+        let mut outs = Vec::with_capacity(n);
+        let mut means = Vec::with_capacity(if has_amount { n } else { 0 });
+        let (mut unbought, mut late) = (0, false);
+        let end_period = end_period.unwrap_or(i64::MAX);
+        while let Some(mut acc) = self.state.pop() {
+            if self.state.len() % (SHRINK_EVERY / 2) == 0 {
+                self.state.shrink_to_fit();
+            }
+            acc.close(&mut self.many, &mut self.counts);
+            unbought += usize::from(acc.n == 0);
+            late |= acc.n > 0 && i64::from(acc.first) > end_period;
+            outs.push(Out {
+                n: acc.n,
+                first: acc.first,
+                last: acc.last,
+            });
+            if has_amount {
+                means.push(if acc.n > 1 {
+                    acc.repeat.sum / f64::from(acc.n - 1)
+                } else {
+                    0.0
+                });
+            }
+        }
+        outs.reverse();
+        means.reverse();
+        Closed {
+            outs,
+            means,
+            counts: self.counts,
+            unbought,
+            late,
+        }
+    }
+}
+
+/// Validates `batch` ([`Ingest::visit`]) into `rows` (cleared first; the rows of the even
+/// customer indices, then of the odd) and returns the number of customers interned so far:
+/// indices are handed out in first-seen order, and the customers of dropped rows
+/// (future="drop", refunds="drop") get a state too, left empty.
 fn visit_rows(
     ingest: &mut Ingest,
     unit: TimeUnit,
     max_day: &mut Option<i32>,
     batch: &arrow_array::RecordBatch,
-    rows: &mut Vec<Visited>,
+    rows: &mut Rows,
 ) -> Result<usize> {
     let mut periods = PeriodOf::new(unit);
     let mut latest = max_day.unwrap_or(i32::MIN);
-    rows.clear();
+    let mut kept = false;
+    rows.iter_mut().for_each(Vec::clear);
     ingest.visit(batch, |r: Row| {
         latest = latest.max(r.day);
-        rows.push((r.customer, periods.get(r.day), r.day, r.amount));
+        kept = true;
+        rows[(r.customer & 1) as usize].push((r.customer, periods.get(r.day), r.day, r.amount));
     })?;
-    if !rows.is_empty() {
+    if kept {
         *max_day = Some(latest);
     }
     Ok(ingest.customer_count())
@@ -309,15 +369,27 @@ fn visit_rows(
 
 /// Adds `rows` to the states of `customers` customers (on two threads when `parallel`);
 /// false when a row is out of its customer's order.
-fn accumulate(halves: &mut [Half; 2], rows: &[Visited], customers: usize, parallel: bool) -> bool {
+fn accumulate(halves: &mut [Half; 2], rows: &Rows, customers: usize, parallel: bool) -> bool {
     let [even, odd] = halves;
-    even.state.resize(customers.div_ceil(2), EMPTY);
-    odd.state.resize(customers / 2, EMPTY);
-    both_halves(parallel, || even.apply(rows, 0), || odd.apply(rows, 1)).is_some_and(|(e, o)| e & o)
+    // each half's new states are first touched (their pages faulted in) on its own thread
+    let grow_and_apply = |h: &mut Half, n: usize, rows: &[Visited]| {
+        h.state.resize(n, EMPTY);
+        h.apply(rows)
+    };
+    both_halves(
+        parallel,
+        || grow_and_apply(even, customers.div_ceil(2), &rows[0]),
+        || grow_and_apply(odd, customers / 2, &rows[1]),
+    )
+    .is_some_and(|(e, o)| e & o)
 }
 
 /// A kept row: customer index, period, day, amount.
 type Visited = (u32, i32, i32, f64);
+
+/// A batch's kept rows: those of the even customer indices, and of the odd (split as they are
+/// read, so that each thread reads its own rows only, without a branch on the parity).
+type Rows = [Vec<Visited>; 2];
 
 /// The one-pass summary state: push the batches with [`OnePassSummary::push_all`], then
 /// [`OnePassSummary::finish`].
@@ -398,13 +470,13 @@ impl OnePassSummary {
             ..
         } = self;
         // one batch in flight, one being read: three row buffers at most, recycled
-        let (to_worker, work) = mpsc::sync_channel::<(Vec<Visited>, usize)>(1);
-        let (give_back, recycled) = mpsc::channel::<Vec<Visited>>();
+        let (to_worker, work) = mpsc::sync_channel::<(Rows, usize)>(1);
+        let (give_back, recycled) = mpsc::channel::<Rows>();
         let out_of_order = AtomicBool::new(false);
         std::thread::scope(|s| {
             let worker = s.spawn(|| {
                 for (rows, customers) in work {
-                    let parallel = rows.len() >= PARALLEL_ROWS;
+                    let parallel = rows[0].len() + rows[1].len() >= PARALLEL_ROWS;
                     if !accumulate(halves, &rows, customers, parallel) {
                         out_of_order.store(true, Ordering::Relaxed);
                         break;
@@ -460,31 +532,39 @@ impl OnePassSummary {
             max_day,
             ..
         } = self;
-        let mut counts = Counts::default();
-        // push sized the states to every customer interned so far, those of dropped rows too;
-        // the two halves' open periods are closed on two threads for many customers
-        let close_all = |mut h: Half| -> Half {
-            for acc in &mut h.state {
-                acc.close(&mut h.many, &mut h.counts);
-            }
-            h
-        };
-        let [even, odd] = halves;
-        let parallel = even.state.len() >= PARALLEL_ROWS;
-        let (even, odd) = match both_halves(parallel, || close_all(even), || close_all(odd)) {
-            Some(closed) => closed,
-            // a panic on the other thread (none is known): the states are lost with it
-            None => return Ok(OnePass::Fallback(Fallback::OutOfOrder)),
-        };
-        let [mut even, mut odd] = [even, odd].map(|h| {
-            counts.rows_used += h.counts.rows_used;
-            counts.netted += h.counts.netted;
-            counts.unmatched += h.counts.unmatched;
-            h.state
-        });
         let has_amount = ingest.has_amount();
         let n_customers = ingest.customer_count();
         let end = observation_end.or(max_day);
+        let end_period = end.map(|e| unit.period(e));
+        // every customer interned has a state (those of dropped rows too, left empty); each
+        // half is closed and popped into what the output needs on its own thread
+        let [mut even, mut odd] = halves;
+        even.state.resize(n_customers.div_ceil(2), EMPTY);
+        odd.state.resize(n_customers / 2, EMPTY);
+        let parallel = n_customers >= PARALLEL_ROWS;
+        let Some((even, odd)) = both_halves(
+            parallel,
+            || even.close_into_outs(has_amount, end_period),
+            || odd.close_into_outs(has_amount, end_period),
+        ) else {
+            // a panic on the other thread (none is known): the states are lost with it
+            return Ok(OnePass::Fallback(Fallback::OutOfOrder));
+        };
+        // the states' memory, freed as they were popped, returned to the system
+        release(());
+        if let (Some(end), true) = (end, even.late || odd.late) {
+            return Err(Error::param(
+                "observation_end",
+                super::unit::date_from_days(end).map_or_else(|| end.to_string(), |d| d.to_string()),
+                "is before the first purchase of some customers; pass a later date",
+            ));
+        }
+        let (keys, mut order, mut report) = ingest.into_ordered_keys();
+        for h in [&even, &odd] {
+            report.rows_used += h.counts.rows_used;
+            report.refund_rows_netted += h.counts.netted;
+            report.refund_rows_unmatched += h.counts.unmatched;
+        }
         let mut s = Summary {
             keys: Keys::Int(Vec::new()),
             frequency: Vec::new(),
@@ -494,76 +574,23 @@ impl OnePassSummary {
             unit,
             observation_end: end,
         };
-        let into_keys = |ingest: Ingest| {
-            let (keys, rank, mut report) = ingest.into_ranked_keys();
-            report.rows_used += counts.rows_used;
-            report.refund_rows_netted += counts.netted;
-            report.refund_rows_unmatched += counts.unmatched;
-            (keys, rank, report)
-        };
-        let Some(end) = end else {
-            let (keys, _, report) = into_keys(ingest);
+        let (Some(end), Some(end_period)) = (end, end_period) else {
             s.keys = keys.select(&[]);
             return Ok(OnePass::Done(s, report));
         };
-        let end_period = unit.period(end);
-        // What the output needs of each customer ([`Out`] and the mean, 20 bytes against the
-        // state's 48), in first-seen order: the states are popped from the last customer to
-        // the first (and every SHRINK_EVERY customers their memory returned), so that the
-        // states and these are never held in full at the same time; pushed in that order,
-        // then reversed in place. The keys are ranked after (the ranks and the sorted keys
-        // are not held beside the states).
-        let mut outs: Vec<Out> = Vec::with_capacity(n_customers);
-        let mut means: Vec<f64> = Vec::with_capacity(if has_amount { n_customers } else { 0 });
-        for i in (0..n_customers).rev() {
-            let acc = if i & 1 == 0 { even.pop() } else { odd.pop() };
-            if i % SHRINK_EVERY == 0 {
-                even.shrink_to_fit();
-                odd.shrink_to_fit();
-            }
-            let acc = acc.unwrap_or(EMPTY);
-            if acc.n > 0 && i64::from(acc.first) > end_period {
-                return Err(Error::param(
-                    "observation_end",
-                    super::unit::date_from_days(end)
-                        .map_or_else(|| end.to_string(), |d| d.to_string()),
-                    "is before the first purchase of some customers; pass a later date",
-                ));
-            }
-            outs.push(Out {
-                n: acc.n,
-                first: acc.first,
-                last: acc.last,
-            });
-            if has_amount {
-                means.push(if acc.n > 1 {
-                    acc.repeat.sum / f64::from(acc.n - 1)
-                } else {
-                    0.0
-                });
-            }
-        }
-        release((even, odd));
-        outs.reverse();
-        means.reverse();
-        let (keys, rank, mut report) = into_keys(ingest);
         report.observation_end = super::unit::date_from_days(end);
-        // then the columns written in key order, the customers without a purchase left out:
-        // `order` (the customer at each key rank) filtered in place is the gather list
-        let mut order = vec![0u32; rank.len()];
-        for (i, &r) in rank.iter().enumerate() {
-            order[r as usize] = i as u32;
-        }
-        release(rank);
-        let bought = |i: u32| outs[i as usize].n > 0;
-        if order.iter().all(|&i| bought(i)) {
+        // the columns are written in key order, the customers without a purchase left out:
+        // `order` (the customer at each key rank), filtered in place, is the gather list
+        let (outs, means) = ([even.outs, odd.outs], [even.means, odd.means]);
+        let out = |i: u32| outs[(i & 1) as usize][(i >> 1) as usize];
+        if even.unbought + odd.unbought == 0 {
             s.keys = keys;
         } else {
             let kept: Vec<u32> = (0..order.len() as u32)
-                .filter(|&r| bought(order[r as usize]))
+                .filter(|&r| out(order[r as usize]).n > 0)
                 .collect();
             s.keys = keys.select(&kept);
-            order.retain(|&i| bought(i));
+            order.retain(|&i| out(i).n > 0);
         }
         // The columns written in key order in two passes over `order` (each pass's halves on
         // two threads): monetary_value from the means, which are then dropped, then the other
@@ -574,10 +601,11 @@ impl OnePassSummary {
         let parallel = order.len() >= PARALLEL_ROWS;
         let (o1, o2) = order.split_at(half);
         let mut monetary = vec![0.0f64; if has_amount { order.len() } else { 0 }];
-        let (m1, m2) = monetary.split_at_mut(half.min(means.len()));
-        let gather_means = |order: &[u32], out: &mut [f64]| {
-            for (x, &i) in out.iter_mut().zip(order) {
-                *x = means[i as usize];
+        let m_half = half.min(monetary.len());
+        let (m1, m2) = monetary.split_at_mut(m_half);
+        let gather_means = |order: &[u32], col: &mut [f64]| {
+            for (x, &i) in col.iter_mut().zip(order) {
+                *x = means[(i & 1) as usize][(i >> 1) as usize];
             }
         };
         let mut done = both_halves(parallel, || gather_means(o1, m1), || gather_means(o2, m2));
@@ -587,7 +615,7 @@ impl OnePassSummary {
         let mut t = vec![0.0f64; order.len()];
         let fill = |order: &[u32], f: &mut [f64], r: &mut [f64], t: &mut [f64]| {
             for (k, &i) in order.iter().enumerate() {
-                let o = outs[i as usize];
+                let o = out(i);
                 let first = i64::from(o.first);
                 f[k] = f64::from(o.n - 1);
                 r[k] = unit.span(first, i64::from(o.last));
