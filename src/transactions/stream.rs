@@ -25,6 +25,11 @@ use arrow_schema::ArrowError;
 /// memory of a process whose next allocations do not fit them.
 fn release<T>(v: T) {
     drop(v);
+    trim_heap();
+}
+
+/// Returns the allocator's free memory to the system (see [`release`]).
+fn trim_heap() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     // SAFETY: malloc_trim only returns free memory of the allocator's heaps to the system
     unsafe {
@@ -268,7 +273,25 @@ struct Half {
     counts: Counts,
 }
 
+/// A half's customers once closed: what the output needs of each ([`Out`], and the mean of
+/// its repeat periods when there are amounts), in the half's order.
+struct Closed {
+    outs: Vec<Out>,
+    means: Vec<f64>,
+    counts: Counts,
+    /// Customers without a purchase.
+    unbought: usize,
+    /// Whether a customer's first purchase is after the end of observation.
+    late: bool,
+}
+
 impl Half {
+    /// Gives a state to each of this half's customers (those of index `2 * i + parity`) among
+    /// the first `customers`.
+    fn grow(&mut self, customers: usize, parity: usize) {
+        self.state.resize((customers + 1 - parity) / 2, EMPTY);
+    }
+
     /// Adds the rows of this half's customers (index `2 * i + parity` at `i`); false when one
     /// is out of order.
     fn apply(&mut self, rows: &[Visited]) -> bool {
@@ -283,21 +306,7 @@ impl Half {
         }
         in_order
     }
-}
 
-/// A half's customers once closed: what the output needs of each ([`Out`], and the mean of
-/// its repeat periods when there are amounts), in the half's order.
-struct Closed {
-    outs: Vec<Out>,
-    means: Vec<f64>,
-    counts: Counts,
-    /// Customers without a purchase.
-    unbought: usize,
-    /// Whether a customer's first purchase is after the end of observation.
-    late: bool,
-}
-
-impl Half {
     /// Closes every customer's open period and pops the states into [`Closed`], from the last
     /// to the first (pushed in that order, then reversed in place), their memory returned every
     /// [`SHRINK_EVERY`] / 2 customers: the states (48 bytes a customer) and the outputs (20)
@@ -372,16 +381,21 @@ fn visit_rows(
 fn accumulate(halves: &mut [Half; 2], rows: &Rows, customers: usize, parallel: bool) -> bool {
     let [even, odd] = halves;
     // each half's new states are first touched (their pages faulted in) on its own thread
-    let grow_and_apply = |h: &mut Half, n: usize, rows: &[Visited]| {
-        h.state.resize(n, EMPTY);
-        h.apply(rows)
+    let grow_and_apply = |h: &mut Half, parity: usize| {
+        h.grow(customers, parity);
+        h.apply(&rows[parity])
     };
     both_halves(
         parallel,
-        || grow_and_apply(even, customers.div_ceil(2), &rows[0]),
-        || grow_and_apply(odd, customers / 2, &rows[1]),
+        || grow_and_apply(even, 0),
+        || grow_and_apply(odd, 1),
     )
     .is_some_and(|(e, o)| e & o)
+}
+
+/// The value of customer `i` in a pair of per-half columns (even indices, then odd).
+fn by_index<T: Copy>(halves: &[Vec<T>; 2], i: u32) -> T {
+    halves[(i & 1) as usize][(i >> 1) as usize]
 }
 
 /// A kept row: customer index, period, day, amount.
@@ -539,8 +553,8 @@ impl OnePassSummary {
         // every customer interned has a state (those of dropped rows too, left empty); each
         // half is closed and popped into what the output needs on its own thread
         let [mut even, mut odd] = halves;
-        even.state.resize(n_customers.div_ceil(2), EMPTY);
-        odd.state.resize(n_customers / 2, EMPTY);
+        even.grow(n_customers, 0);
+        odd.grow(n_customers, 1);
         let parallel = n_customers >= PARALLEL_ROWS;
         let Some((even, odd)) = both_halves(
             parallel,
@@ -551,7 +565,7 @@ impl OnePassSummary {
             return Ok(OnePass::Fallback(Fallback::OutOfOrder));
         };
         // the states' memory, freed as they were popped, returned to the system
-        release(());
+        trim_heap();
         if let (Some(end), true) = (end, even.late || odd.late) {
             return Err(Error::param(
                 "observation_end",
@@ -582,7 +596,7 @@ impl OnePassSummary {
         // the columns are written in key order, the customers without a purchase left out:
         // `order` (the customer at each key rank), filtered in place, is the gather list
         let (outs, means) = ([even.outs, odd.outs], [even.means, odd.means]);
-        let out = |i: u32| outs[(i & 1) as usize][(i >> 1) as usize];
+        let out = |i: u32| by_index(&outs, i);
         if even.unbought + odd.unbought == 0 {
             s.keys = keys;
         } else {
@@ -605,7 +619,7 @@ impl OnePassSummary {
         let (m1, m2) = monetary.split_at_mut(m_half);
         let gather_means = |order: &[u32], col: &mut [f64]| {
             for (x, &i) in col.iter_mut().zip(order) {
-                *x = means[(i & 1) as usize][(i >> 1) as usize];
+                *x = by_index(&means, i);
             }
         };
         let mut done = both_halves(parallel, || gather_means(o1, m1), || gather_means(o2, m2));
