@@ -21,7 +21,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import ltvkit
-from ltvkit import _core
+from ltvkit import _core, transactions
 from ltvkit.datasets import load_cdnow
 from ltvkit.transactions import calibration_holdout, metadata, rfm_summary
 
@@ -513,6 +513,49 @@ def test_one_pass_and_sorted_paths_agree_to_the_bit(
     assert one_pass is not None
     assert pa.table(one_pass[0]).equals(pa.table(sorted_path[0]))
     assert json.loads(one_pass[1]) == json.loads(sorted_path[1])
+    # the ids numbered by their offset from the smallest, as with Parquet statistics
+    ids = [r[0] for r in rows] or [0]
+    direct = _core.rfm_summary_one_pass(
+        log, *args, rows_hint=len(rows), id_range=(min(ids), max(ids))
+    )
+    assert direct is not None
+    assert pa.table(direct[0]).equals(pa.table(sorted_path[0]))
+    assert json.loads(direct[1]) == json.loads(sorted_path[1])
+
+
+def test_parquet_statistics_give_the_id_range_or_none(tmp_path: Path) -> None:
+    rows = [(7, dt.date(2020, 1, 2), 4.0), (3, dt.date(2020, 1, 5), 10.0)]
+    log = _arrow_log(rows)
+    pq.write_table(log, tmp_path / "a.parquet")
+    assert transactions._id_range(tmp_path / "a.parquet", "customer_id") == (3, 7)
+    # a directory: the range over its files
+    (tmp_path / "d").mkdir()
+    pq.write_table(log, tmp_path / "d" / "x.parquet")
+    more = _arrow_log([(12, dt.date(2020, 2, 1), 1.0)])
+    pq.write_table(more, tmp_path / "d" / "y.parquet")
+    assert transactions._id_range(tmp_path / "d", "customer_id") == (3, 12)
+    # no statistics, text ids, other inputs: no range (the ids are then looked up)
+    pq.write_table(log, tmp_path / "bare.parquet", write_statistics=False)
+    assert transactions._id_range(tmp_path / "bare.parquet", "customer_id") is None
+    text = log.set_column(0, "customer_id", pa.array(["g", "c"]))
+    pq.write_table(text, tmp_path / "text.parquet")
+    assert transactions._id_range(tmp_path / "text.parquet", "customer_id") is None
+    assert transactions._id_range(log, "customer_id") is None
+    # and the summary from the file equals that from the table
+    assert rfm_summary(tmp_path / "a.parquet", amount="amount").equals(
+        rfm_summary(log, amount="amount")
+    )
+
+
+def test_an_id_outside_the_stated_range_falls_back_to_the_sorted_path() -> None:
+    rows = [(3, dt.date(2020, 1, 2), 4.0), (9, dt.date(2020, 1, 5), 10.0)]
+    args = ("customer_id", "date", "amount", "D", None, "raise", "net")
+    # statistics that leave out id 9: the one pass gives up rather than misnumber it
+    out = _core.rfm_summary_one_pass(_arrow_log(rows), *args, rows_hint=2, id_range=(3, 8))
+    assert out is None
+    good = _core.rfm_summary_one_pass(_arrow_log(rows), *args, rows_hint=2, id_range=(3, 9))
+    assert good is not None
+    assert pa.table(good[0]).column("customer_id").to_pylist() == [3, 9]
 
 
 def test_a_log_out_of_date_order_falls_back_to_the_sorted_path() -> None:

@@ -529,6 +529,7 @@ def rfm_summary_one_pass(
     refunds: str,
     memory_limit: int | None = None,
     rows_hint: int | None = None,
+    id_range: tuple[int, int] | None = None,
 ) -> tuple[Any, str] | None: ...
 def calibration_holdout(
     data: Any,

@@ -43,6 +43,7 @@ Bad input
 from __future__ import annotations
 
 import datetime as _dt
+import functools
 import importlib
 import json
 import os
@@ -131,9 +132,7 @@ def _open_existing(path: Path, columns: list[str]) -> tuple[Any, int | None]:
         parquet = pq.ParquetFile(str(path), pre_buffer=False)
         _missing(list(parquet.schema_arrow.names), columns)
         pa = import_optional("pyarrow", extra="arrow")
-        batches = _releasing(
-            pa, parquet.iter_batches(batch_size=_PARQUET_BATCH_ROWS, columns=columns)
-        )
+        batches = _parquet_batches(pa, parquet, columns)
         schema = pa.schema([parquet.schema_arrow.field(c) for c in columns])
         return pa.RecordBatchReader.from_batches(schema, batches), parquet.metadata.num_rows
     ds = import_optional("pyarrow.dataset", extra="arrow")
@@ -149,21 +148,66 @@ def _open_existing(path: Path, columns: list[str]) -> tuple[Any, int | None]:
 # rows per batch read from a Parquet file
 _PARQUET_BATCH_ROWS = 65_536
 
-# batches between two returns of pyarrow's freed memory (about a row group of 1M rows)
-_RELEASE_EVERY = 16
-
 
 def _releasing(pa: Any, batches: Any) -> Any:
-    """``batches``, returning the memory pyarrow's pool has freed to the system every
-    ``_RELEASE_EVERY`` batches and at the end: its allocator (mimalloc) keeps what the decoded
-    pages took, about 30 MiB of the peak memory of ``rfm_summary`` on the 10M-row benchmark
-    log, held while the summary is written."""
-    pool = pa.default_memory_pool()
-    for i, batch in enumerate(batches, 1):
-        yield batch
-        if i % _RELEASE_EVERY == 0:
-            pool.release_unused()
-    pool.release_unused()
+    """``batches``, then the memory pyarrow's pool has freed returned to the system: its
+    allocator (mimalloc) keeps what the decoded pages took, about 30 MiB of the peak memory of
+    ``rfm_summary`` on the 10M-row benchmark log, held while the summary is written. Only at
+    the end: while the batches are read, the pool's freed pages are the next batches'
+    (returning them every 16 batches, as before, faulted them in again: 30 ms of 0.42 s)."""
+    yield from batches
+    pa.default_memory_pool().release_unused()
+
+
+def _parquet_batches(pa: Any, parquet: Any, columns: list[str]) -> Any:
+    """The batches of ``columns`` of a ``ParquetFile``, decoded on the reading thread (the
+    summaries already keep both cores busy: pyarrow's decoding threads beside them cost 15 ms
+    of 0.39 s on the benchmark log), then its freed memory returned (:func:`_releasing`)."""
+    read = parquet.iter_batches(batch_size=_PARQUET_BATCH_ROWS, columns=columns, use_threads=False)
+    return _releasing(pa, read)
+
+
+def _id_range(transactions: Any, column: str) -> tuple[int, int] | None:
+    """The smallest and largest integer customer id of a Parquet input, from the statistics of
+    its row groups (their footers, no data read), or None: another input, text ids, a row group
+    without statistics, or anything unreadable (the read itself then reports it). The one pass
+    numbers the customers by their offset from the smallest when the range is dense (no table
+    of ids; the result is written in one sequential pass), and gives up, for the sorted path,
+    if an id falls outside it."""
+    if not isinstance(transactions, (str, os.PathLike)):
+        return None
+    path = Path(transactions)
+    suffixes = "".join(path.suffixes).lower()
+    if ".csv" in suffixes or ".txt" in suffixes:
+        return None
+    try:
+        pa = import_optional("pyarrow", extra="arrow")
+        pq = import_optional("pyarrow.parquet", extra="arrow")
+        if path.is_dir():
+            ds = import_optional("pyarrow.dataset", extra="arrow")
+            files = ds.dataset(str(path), format="parquet").files
+        else:
+            files = [str(path)]
+        lo, hi = None, None
+        for file in files:
+            meta = pq.ParquetFile(file).metadata
+            field = meta.schema.to_arrow_schema().field(column)
+            if not pa.types.is_integer(field.type):
+                return None
+            i = meta.schema.names.index(column)
+            for g in range(meta.num_row_groups):
+                stats = meta.row_group(g).column(i).statistics
+                if meta.row_group(g).num_rows == 0:
+                    continue
+                if stats is None or not stats.has_min_max:
+                    return None
+                lo = stats.min if lo is None else min(lo, stats.min)
+                hi = stats.max if hi is None else max(hi, stats.max)
+    except (OSError, ValueError, KeyError, TypeError, InvalidInputError):
+        return None
+    if lo is None or hi is None or not (-(2**63) <= lo <= hi < 2**63):
+        return None
+    return int(lo), int(hi)
 
 
 def _parquet_reader(dataset: Any, columns: list[str]) -> Any:
@@ -185,8 +229,7 @@ def _parquet_reader(dataset: Any, columns: list[str]) -> Any:
                 # pre-buffering (coalesced reads, for object stores) held a whole row group's
                 # pages: 36 MiB more peak memory on the benchmark log, and no faster on a disk
                 parquet = pq.ParquetFile(source, pre_buffer=not local)
-                read = parquet.iter_batches(batch_size=_PARQUET_BATCH_ROWS, columns=columns)
-                for batch in _releasing(pa, read):
+                for batch in _parquet_batches(pa, parquet, columns):
                     if batch.schema.equals(schema):
                         yield batch
                     else:
@@ -238,8 +281,9 @@ def _open_raw(transactions: Any, columns: list[str]) -> tuple[str, Any, int | No
     raise InvalidInputError(msg)
 
 
-# auto progress (progress=None) from this many rows on
-_PROGRESS_ROWS = 5_000_000
+# auto progress (progress=None) from this many rows on: reads of a few seconds (the 10M-row
+# benchmark log is read in 0.4 s, where a bar only flickers and importing tqdm took 55 ms)
+_PROGRESS_ROWS = 50_000_000
 
 
 def _reopener(transactions: Any, columns: list[str], stream: Any) -> Any:
@@ -511,7 +555,7 @@ def rfm_summary(
         What to do with negative amounts (see the module docstring).
     progress : bool, optional
         Show a tqdm progress bar while the log is read (``pip install "ltvkit[progress]"``).
-        None (the default) shows one when the input is known to have at least 5 million rows
+        None (the default) shows one when the input is known to have at least 50 million rows
         (a Parquet path or dataset, a table or a DataFrame) and tqdm is installed.
     memory_limit : int or str, optional
         The memory budget for the rows being summarised, in bytes or as a size (``"512MiB"``,
@@ -566,7 +610,9 @@ def rfm_summary(
     kind, stream, total = _open_raw(transactions, columns)
     args = (customer_id, date, amount, period, end, future, refunds, budget, total)
     table, report = _one_pass_or_sorted(
-        _core.rfm_summary_one_pass,
+        functools.partial(
+            _core.rfm_summary_one_pass, id_range=_id_range(transactions, customer_id)
+        ),
         _core.rfm_summary,
         args,
         stream,
@@ -617,7 +663,7 @@ def calibration_holdout(
         As in :func:`rfm_summary`.
     progress : bool, optional
         Show a tqdm progress bar while the log is read (``pip install "ltvkit[progress]"``).
-        None (the default) shows one when the input is known to have at least 5 million rows
+        None (the default) shows one when the input is known to have at least 50 million rows
         (a Parquet path or dataset, a table or a DataFrame) and tqdm is installed.
 
     Returns
@@ -730,7 +776,7 @@ def cohort_table(
         As in :func:`rfm_summary`; revenue metrics need ``amount``.
     progress : bool, optional
         Show a tqdm progress bar while the log is read (``pip install "ltvkit[progress]"``).
-        None (the default) shows one when the input is known to have at least 5 million rows
+        None (the default) shows one when the input is known to have at least 50 million rows
         (a Parquet path or dataset, a table or a DataFrame) and tqdm is installed.
 
     Returns
@@ -828,7 +874,7 @@ def historical_ltv(
         As in :func:`rfm_summary`.
     progress : bool, optional
         Show a tqdm progress bar while the log is read (``pip install "ltvkit[progress]"``).
-        None (the default) shows one when the input is known to have at least 5 million rows
+        None (the default) shows one when the input is known to have at least 50 million rows
         (a Parquet path or dataset, a table or a DataFrame) and tqdm is installed.
 
     Returns
@@ -938,7 +984,7 @@ def subscription_metrics(
         nets to zero or less is a month without subscription).
     progress : bool, optional
         Show a tqdm progress bar while the log is read (``pip install "ltvkit[progress]"``).
-        None (the default) shows one when the input is known to have at least 5 million rows
+        None (the default) shows one when the input is known to have at least 50 million rows
         (a Parquet path or dataset, a table or a DataFrame) and tqdm is installed.
 
     Returns
@@ -1008,7 +1054,7 @@ def value_breakdown(
         As in :func:`rfm_summary`; refunds are netted into the customer's total of their type.
     progress : bool, optional
         Show a tqdm progress bar while the log is read (``pip install "ltvkit[progress]"``).
-        None (the default) shows one when the input is known to have at least 5 million rows
+        None (the default) shows one when the input is known to have at least 50 million rows
         (a Parquet path or dataset, a table or a DataFrame) and tqdm is installed.
 
     Returns

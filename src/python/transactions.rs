@@ -197,10 +197,11 @@ fn rfm_summary(
 }
 
 /// `rfm_summary` in one pass (`crate::transactions::stream`); None when the rows of some
-/// customer are not in date order (or its state would exceed `memory_limit`): then call
-/// `rfm_summary` on the whole input again.
+/// customer are not in date order (or its state would exceed `memory_limit`, or an id is
+/// outside `id_range`, the smallest and largest integer id when known from Parquet
+/// statistics): then call `rfm_summary` on the whole input again.
 #[pyfunction]
-#[pyo3(signature = (data, customer_id, date, amount, period, observation_end, future, refunds, memory_limit=None, rows_hint=None))]
+#[pyo3(signature = (data, customer_id, date, amount, period, observation_end, future, refunds, memory_limit=None, rows_hint=None, id_range=None))]
 #[allow(clippy::too_many_arguments)]
 fn rfm_summary_one_pass(
     py: Python<'_>,
@@ -214,6 +215,7 @@ fn rfm_summary_one_pass(
     refunds: &str,
     memory_limit: Option<u64>,
     rows_hint: Option<u64>,
+    id_range: Option<(i64, i64)>,
 ) -> PyResult<Option<(PyTable, String)>> {
     summary_with(
         py,
@@ -235,6 +237,7 @@ fn rfm_summary_one_pass(
                 end,
                 memory_limit,
                 rows_hint,
+                id_range,
             )?;
             Ok(match outcome {
                 tx::stream::OnePass::Done(s, report) => Some((s, report)),

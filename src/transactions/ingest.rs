@@ -175,6 +175,12 @@ impl Interner {
 /// once they do not.
 #[derive(Default)]
 struct IntKeys {
+    /// Ids known (from the Parquet statistics) to lie in `base..base + slots`: the index of
+    /// an id is `id - base`, with no table and no count of the distinct ids (see
+    /// [`Ingest::direct_ids`]).
+    direct: Option<(i64, usize)>,
+    /// Set when an id fell outside the `direct` range.
+    missed: bool,
     /// (smallest id covered, index of each id from there; `u32::MAX` for none yet)
     dense: Option<(i64, Vec<u32>)>,
     map: FxMap<i64, u32>,
@@ -192,6 +198,17 @@ impl IntKeys {
         let (Some(&lo), Some(&hi)) = (ints.iter().min(), ints.iter().max()) else {
             return;
         };
+        if let Some((base, slots)) = self.direct {
+            if lo < base || i128::from(hi) - i128::from(base) >= slots as i128 {
+                // the statistics were wrong: the caller stops ([`Ingest::direct_missed`]);
+                // the rows get index 0 meanwhile
+                self.missed = true;
+                out.resize(out.len() + ints.len(), 0);
+            } else {
+                out.extend(ints.iter().map(|&v| (v - base) as u32));
+            }
+            return;
+        }
         // a table of at most ~2 slots per row (plus 8M) stays within the memory of the rows
         let limit = 8_000_000i128 + 2 * (rows_before + ints.len()) as i128;
         let fresh = self.count == 0 && self.dense.is_none();
@@ -543,10 +560,33 @@ impl Ingest {
         spill.rfm_summary(keys, rank, has_amount, self.report, unit, observation_end)
     }
 
-    /// The number of distinct customers seen so far (the customer indices are `0..` this).
+    /// Numbers integer customer ids by their offset from `lo` (`slots` of them: the ids are
+    /// known to lie in `lo..lo + slots`) instead of in first-seen order: no table, and the
+    /// indices are in key order. For a consumer of [`Ingest::visit`] that knows the range
+    /// (from Parquet statistics) and checks [`Ingest::direct_missed`] after each batch; call
+    /// it before the first batch, with a customer column of an integer type.
+    pub(super) fn direct_ids(&mut self, lo: i64, slots: usize) {
+        self.keys = KeyMap::Int(IntKeys {
+            direct: Some((lo, slots.min(u32::MAX as usize - 1))),
+            ..IntKeys::default()
+        });
+    }
+
+    /// Whether an id fell outside the range of [`Ingest::direct_ids`] (then the indices of
+    /// that batch are meaningless).
+    pub(super) fn direct_missed(&self) -> bool {
+        matches!(&self.keys, KeyMap::Int(k) if k.missed)
+    }
+
+    /// The number of distinct customers seen so far (the customer indices are `0..` this);
+    /// with [`Ingest::direct_ids`], the number of slots.
     pub fn customer_count(&self) -> usize {
         match &self.keys {
             KeyMap::Unset => 0,
+            KeyMap::Int(IntKeys {
+                direct: Some((_, slots)),
+                ..
+            }) => *slots,
             KeyMap::Int(k) => k.count,
             KeyMap::Str(_, v) => v.len(),
         }
@@ -562,6 +602,12 @@ impl Ingest {
     pub(super) fn into_ordered_keys(self) -> (Keys, Vec<u32>, Report) {
         let (keys, order) = ordered_keys(self.keys);
         (keys, order, self.report)
+    }
+
+    /// The report so far (for consumers of [`Ingest::visit`] that number the keys
+    /// themselves, with [`Ingest::direct_ids`]).
+    pub(super) fn into_report(self) -> Report {
+        self.report
     }
 
     /// The report so far and the values of the tag column (indexed by [`Row::tag`]), for

@@ -227,12 +227,18 @@ pub fn rfm_summary_one_pass<I>(
     observation_end: Option<i32>,
     memory_limit: Option<u64>,
     rows_hint: Option<u64>,
+    id_range: Option<(i64, i64)>,
 ) -> Result<stream::OnePass>
 where
     I: IntoIterator<Item = std::result::Result<arrow_array::RecordBatch, arrow_schema::ArrowError>>,
 {
+    // the range numbers integer ids only (a text column ignores it)
+    let int_ids = schema
+        .field_with_name(&columns.customer_id)
+        .is_ok_and(|f| f.data_type().is_integer());
     let ingest = checked_ingest(schema, columns, policy)?;
-    let mut pass = stream::OnePassSummary::new(ingest, unit, memory_limit, rows_hint);
+    let id_range = id_range.filter(|_| int_ids);
+    let mut pass = stream::OnePassSummary::new(ingest, unit, memory_limit, rows_hint, id_range);
     pass.push_all(batches)?;
     pass.finish(observation_end)
 }

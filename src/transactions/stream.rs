@@ -53,6 +53,8 @@ pub enum Fallback {
     OutOfOrder,
     /// The state of this many customers (48 bytes each) would exceed the memory budget.
     OverBudget { customers: usize },
+    /// A customer id is outside the range given for it (wrong Parquet statistics).
+    IdOutOfRange,
 }
 
 /// The outcome of [`rfm_summary_one_pass`].
@@ -422,24 +424,48 @@ pub struct OnePassSummary {
     max_day: Option<i32>,
     max_customers: usize,
     stopped: Option<Fallback>,
+    /// The smallest id when the states are indexed by `id - base` ([`Ingest::direct_ids`]).
+    direct: Option<i64>,
 }
+
+/// Ids numbered by their offset from the smallest ([`Ingest::direct_ids`]) when their range
+/// has at most this many slots plus half the rows: the empty slots' states then take at most
+/// 48 MiB plus 24 bytes a row (a row brings at most one customer).
+const DIRECT_SLOTS: usize = 1 << 20;
 
 impl OnePassSummary {
     /// `memory_limit` (bytes) bounds the per-customer state; `rows_hint` (the expected number
-    /// of rows, an upper bound on the customers) reserves it.
+    /// of rows, an upper bound on the customers) reserves it. `id_range`, the smallest and
+    /// largest integer customer id (from Parquet statistics; `ingest` must read an integer
+    /// column), numbers the customers by their offset from the smallest when the range is
+    /// dense enough ([`DIRECT_SLOTS`]): no table to look the ids up in, and the states are in
+    /// key order, so that the result's columns are gathered by sequential reads (on the
+    /// benchmark log, 0.49 -> 0.43 s); an id outside the range stops the pass
+    /// ([`Fallback::IdOutOfRange`]).
     pub fn new(
-        ingest: Ingest,
+        mut ingest: Ingest,
         unit: TimeUnit,
         memory_limit: Option<u64>,
         rows_hint: Option<u64>,
+        id_range: Option<(i64, i64)>,
     ) -> Self {
         let per = std::mem::size_of::<Acc>() as u64;
         let max_customers = memory_limit.map_or(usize::MAX, |b| {
             usize::try_from(b / per).unwrap_or(usize::MAX)
         });
+        let rows = rows_hint.and_then(|r| usize::try_from(r).ok());
+        let direct = id_range.and_then(|(lo, hi)| {
+            let slots = usize::try_from(i128::from(hi) - i128::from(lo) + 1).ok()?;
+            let dense = slots <= DIRECT_SLOTS.saturating_add(rows? / 2);
+            (dense && slots <= max_customers && slots < u32::MAX as usize).then(|| {
+                ingest.direct_ids(lo, slots);
+                (lo, slots)
+            })
+        });
         // reserved, not touched: the pages are only backed as customers arrive
-        let reserve = rows_hint
-            .and_then(|r| usize::try_from(r).ok())
+        let reserve = direct
+            .map(|(_, slots)| slots + 1)
+            .or(rows)
             .unwrap_or(0)
             .min(max_customers)
             / 2;
@@ -454,6 +480,7 @@ impl OnePassSummary {
             max_day: None,
             max_customers,
             stopped: None,
+            direct: direct.map(|(lo, _)| lo),
         }
     }
 
@@ -507,6 +534,10 @@ impl OnePassSummary {
                     let batch = batch.map_err(super::input_error)?;
                     let mut rows = recycled.try_recv().unwrap_or_default();
                     let customers = visit_rows(ingest, *unit, max_day, &batch, &mut rows)?;
+                    if ingest.direct_missed() {
+                        *stopped = Some(Fallback::IdOutOfRange);
+                        break;
+                    }
                     if customers > *max_customers {
                         *stopped = Some(Fallback::OverBudget { customers });
                         break;
@@ -544,6 +575,7 @@ impl OnePassSummary {
             unit,
             halves,
             max_day,
+            direct,
             ..
         } = self;
         let has_amount = ingest.has_amount();
@@ -573,7 +605,11 @@ impl OnePassSummary {
                 "is before the first purchase of some customers; pass a later date",
             ));
         }
-        let (keys, mut order, mut report) = ingest.into_ordered_keys();
+        // with direct ids the keys and the order are those of the slots, made below
+        let (keys, mut order, mut report) = match direct {
+            Some(_) => (Keys::Int(Vec::new()), Vec::new(), ingest.into_report()),
+            None => ingest.into_ordered_keys(),
+        };
         for h in [&even, &odd] {
             report.rows_used += h.counts.rows_used;
             report.refund_rows_netted += h.counts.netted;
@@ -597,7 +633,11 @@ impl OnePassSummary {
         // `order` (the customer at each key rank), filtered in place, is the gather list
         let (outs, means) = ([even.outs, odd.outs], [even.means, odd.means]);
         let out = |i: u32| by_index(&outs, i);
-        if even.unbought + odd.unbought == 0 {
+        if let Some(base) = direct {
+            // the slots are in key order: those with a purchase, and their ids
+            order = (0..n_customers as u32).filter(|&s| out(s).n > 0).collect();
+            s.keys = Keys::Int(order.iter().map(|&s| base + i64::from(s)).collect());
+        } else if even.unbought + odd.unbought == 0 {
             s.keys = keys;
         } else {
             let kept: Vec<u32> = (0..order.len() as u32)
@@ -677,17 +717,27 @@ mod tests {
     ) -> (OnePass, OnePass) {
         let batches = batches_of(rows, batch_rows(rows.len(), super::PARALLEL_ROWS), text);
         let schema = batches[0].schema();
-        let one = rfm_summary_one_pass(
-            &schema,
-            stream(&batches),
-            columns(),
-            policy,
-            unit,
-            end,
-            limit,
-            Some(rows.len() as u64),
-        )
-        .unwrap_or_else(|e| panic!("{e}"));
+        let one_pass = |id_range| {
+            rfm_summary_one_pass(
+                &schema,
+                stream(&batches),
+                columns(),
+                policy,
+                unit,
+                end,
+                limit,
+                Some(rows.len() as u64),
+                id_range,
+            )
+            .unwrap_or_else(|e| panic!("{e}"))
+        };
+        let one = one_pass(None);
+        // the ids numbered by their offset from the smallest (the range that Parquet
+        // statistics give) make the same result; text ids ignore the range
+        let ids = rows.iter().map(|r| r.0);
+        if let (Some(lo), Some(hi)) = (ids.clone().min(), ids.max()) {
+            assert_eq!(one_pass(Some((lo, hi))), one, "ids numbered from {lo}");
+        }
         let sorted = rfm_summary_of_stream(
             &schema,
             stream(&batches),
@@ -859,6 +909,38 @@ mod tests {
                 assert!(report.future_rows_dropped > 0);
             }
         }
+    }
+
+    #[test]
+    fn an_id_outside_the_given_range_falls_back() {
+        let mut rows = random_rows(17, 3_000);
+        rows.sort_by_key(|r| r.1);
+        let batches = batches_of(&rows, 500, false);
+        let (lo, hi) = rows.iter().fold((i64::MAX, i64::MIN), |(lo, hi), r| {
+            (lo.min(r.0), hi.max(r.0))
+        });
+        let run = |range| {
+            rfm_summary_one_pass(
+                &batches[0].schema(),
+                stream(&batches),
+                columns(),
+                Policy::default(),
+                TimeUnit::Days(1),
+                None,
+                None,
+                Some(rows.len() as u64),
+                Some(range),
+            )
+            .unwrap_or_else(|e| panic!("{e}"))
+        };
+        for range in [(lo + 1, hi), (lo, hi - 1)] {
+            assert_eq!(
+                run(range),
+                OnePass::Fallback(Fallback::IdOutOfRange),
+                "{range:?}"
+            );
+        }
+        assert!(matches!(run((lo - 5, hi + 5)), OnePass::Done(..)));
     }
 
     #[test]
