@@ -172,8 +172,8 @@ def _id_range(transactions: Any, column: str) -> tuple[int, int] | None:
     its row groups (their footers, no data read), or None: another input, text ids, a row group
     without statistics, or anything unreadable (the read itself then reports it). The one pass
     numbers the customers by their offset from the smallest when the range is dense (no table
-    of ids; the result is written in one sequential pass), and gives up, for the sorted path,
-    if an id falls outside it."""
+    to look the ids up in; the result's columns are gathered by sequential reads), and gives
+    up, for the sorted path, if an id falls outside it."""
     if not isinstance(transactions, (str, os.PathLike)):
         return None
     path = Path(transactions)
@@ -196,9 +196,9 @@ def _id_range(transactions: Any, column: str) -> tuple[int, int] | None:
                 return None
             i = meta.schema.names.index(column)
             for g in range(meta.num_row_groups):
-                stats = meta.row_group(g).column(i).statistics
                 if meta.row_group(g).num_rows == 0:
                     continue
+                stats = meta.row_group(g).column(i).statistics
                 if stats is None or not stats.has_min_max:
                     return None
                 lo = stats.min if lo is None else min(lo, stats.min)

@@ -578,6 +578,14 @@ impl Ingest {
         matches!(&self.keys, KeyMap::Int(k) if k.missed)
     }
 
+    /// The smallest id of [`Ingest::direct_ids`] (index `i` is the id `base + i`), if set.
+    pub(super) fn direct_base(&self) -> Option<i64> {
+        match &self.keys {
+            KeyMap::Int(k) => k.direct.map(|(base, _)| base),
+            _ => None,
+        }
+    }
+
     /// The number of distinct customers seen so far (the customer indices are `0..` this);
     /// with [`Ingest::direct_ids`], the number of slots.
     pub fn customer_count(&self) -> usize {

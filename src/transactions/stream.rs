@@ -424,8 +424,6 @@ pub struct OnePassSummary {
     max_day: Option<i32>,
     max_customers: usize,
     stopped: Option<Fallback>,
-    /// The smallest id when the states are indexed by `id - base` ([`Ingest::direct_ids`]).
-    direct: Option<i64>,
 }
 
 /// Ids numbered by their offset from the smallest ([`Ingest::direct_ids`]) when their range
@@ -480,7 +478,6 @@ impl OnePassSummary {
             max_day: None,
             max_customers,
             stopped: None,
-            direct: direct.map(|(lo, _)| lo),
         }
     }
 
@@ -575,10 +572,11 @@ impl OnePassSummary {
             unit,
             halves,
             max_day,
-            direct,
             ..
         } = self;
         let has_amount = ingest.has_amount();
+        // the states indexed by `id - base` ([`Ingest::direct_ids`])
+        let direct = ingest.direct_base();
         let n_customers = ingest.customer_count();
         let end = observation_end.or(max_day);
         let end_period = end.map(|e| unit.period(e));
