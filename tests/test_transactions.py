@@ -567,3 +567,99 @@ def test_a_log_out_of_date_order_falls_back_to_the_sorted_path() -> None:
     assert got.column("frequency").to_pylist() == [1.0]
     assert got.column("recency").to_pylist() == [3.0]
     assert got.column("monetary_value").to_pylist() == [10.0]
+
+
+# --- Parquet files read in Rust -------------------------------------------------------------
+
+
+def _random_log(n: int, seed: int) -> pa.Table:
+    rng = np.random.default_rng(seed)
+    days = np.sort(rng.integers(18_000, 18_400, size=n)).astype(np.int32)
+    cents = rng.integers(-2_000, 50_000, size=n)
+    return pa.table(
+        {
+            "customer_id": pa.array(rng.integers(1, n // 3, size=n), pa.int64()),
+            "date": pa.array(days, pa.date32()),
+            "amount": pa.array(cents / 100, pa.float64()),
+        }
+    )
+
+
+@pytest.mark.parametrize("shuffled", [False, True])
+@pytest.mark.parametrize("period", ["D", "W", "M"])
+def test_parquet_read_in_rust_equals_the_same_log_read_by_pyarrow(
+    tmp_path: Path, shuffled: bool, period: str
+) -> None:
+    # in date order the Rust reader's one pass runs, shuffled its sorted path (a second read
+    # of the files); either way the result and the report are those of the pyarrow route
+    log = _random_log(30_000, seed=7)
+    if shuffled:
+        log = log.take(np.random.default_rng(1).permutation(log.num_rows))
+    (tmp_path / "d").mkdir()
+    pq.write_table(log, tmp_path / "log.parquet", row_group_size=4_000)
+    for i, start in enumerate(range(0, log.num_rows, 7_000)):
+        pq.write_table(log.slice(start, 7_000), tmp_path / "d" / f"part-{i}.parquet")
+    via_pyarrow = rfm_summary(
+        pa.RecordBatchReader.from_batches(log.schema, log.to_batches(5_000)),
+        amount="amount",
+        period=period,
+    )
+    assert metadata(via_pyarrow)["report"]["refund_rows_netted"] > 0
+    args = ("customer_id", "date", "amount", period, None, "raise", "net")
+    for path in (tmp_path / "log.parquet", tmp_path / "d"):
+        got = rfm_summary(path, amount="amount", period=period)
+        assert got.equals(via_pyarrow)
+        assert metadata(got) == metadata(via_pyarrow)
+        files = transactions._local_parquet_files(path)
+        assert files is not None
+        status, _ = _core.rfm_summary_parquet(files, *args)
+        assert status == "done"
+
+
+def test_parquet_the_rust_reader_leaves_to_pyarrow(tmp_path: Path) -> None:
+    # dictionary-encoded ids (read back as a dictionary type) and a decimal amount column
+    log = _random_log(2_000, seed=3)
+    want = rfm_summary(log, amount="amount")
+    odd = log.set_column(0, "customer_id", log.column("customer_id").dictionary_encode())
+    odd = odd.set_column(2, "amount", log.column("amount").cast(pa.decimal128(12, 2)))
+    pq.write_table(odd, tmp_path / "odd.parquet")
+    args = ("customer_id", "date", "amount", "D", None, "raise", "net")
+    assert _core.rfm_summary_parquet([str(tmp_path / "odd.parquet")], *args) == ("pyarrow", None)
+    got = rfm_summary(tmp_path / "odd.parquet", amount="amount")
+    assert got.column("frequency").equals(want.column("frequency"))
+    assert got.column("monetary_value").equals(want.column("monetary_value"))
+    # files whose columns come in other orders: also pyarrow's (it casts them to the first)
+    (tmp_path / "d").mkdir()
+    pq.write_table(log.slice(0, 1_000), tmp_path / "d" / "a.parquet")
+    pq.write_table(
+        log.slice(1_000).select(["amount", "date", "customer_id"]), tmp_path / "d" / "b.parquet"
+    )
+    files = transactions._local_parquet_files(tmp_path / "d")
+    assert _core.rfm_summary_parquet(files, *args) == ("pyarrow", None)
+    assert rfm_summary(tmp_path / "d", amount="amount").equals(want)
+
+
+def test_parquet_a_corrupt_page_is_an_error_naming_the_file(tmp_path: Path) -> None:
+    path = tmp_path / "log.parquet"
+    pq.write_table(_random_log(3_000, seed=5), path, compression="none")
+    data = bytearray(path.read_bytes())
+    # the footer is intact (the file opens), the first data pages are not
+    data[4:400] = b"\xff" * 396
+    path.write_bytes(bytes(data))
+    with pytest.raises(ltvkit.InvalidDataError, match=r"log\.parquet") as err:
+        rfm_summary(path, amount="amount")
+    assert isinstance(err.value, ltvkit.LtvError)
+
+
+def test_parquet_bad_rows_name_the_row_over_files(tmp_path: Path) -> None:
+    # the row numbers of a directory's files run on from file to file, as with pyarrow
+    log = _random_log(3_000, seed=9)
+    amounts = log.column("amount").to_numpy().copy()
+    amounts[2_500] = np.nan
+    bad = log.set_column(2, "amount", pa.array(amounts, pa.float64(), from_pandas=False))
+    (tmp_path / "d").mkdir()
+    pq.write_table(bad.slice(0, 2_000), tmp_path / "d" / "a.parquet")
+    pq.write_table(bad.slice(2_000), tmp_path / "d" / "b.parquet")
+    with pytest.raises(ltvkit.InvalidDataError, match="amount: row 2500 is NaN") as err:
+        rfm_summary(tmp_path / "d", amount="amount")
+    assert (err.value.column, err.value.row) == ("amount", 2500)

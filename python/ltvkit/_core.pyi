@@ -1,6 +1,7 @@
 # Hand-written stubs of the Rust extension, checked by `python -m mypy.stubtest ltvkit._core`.
 # The documented public API is in ltvkit.economics; these are its normalised entry points.
 import datetime
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any, final
 
@@ -37,6 +38,7 @@ __all__ = [
     "retention_rate",
     "rfm_summary",
     "rfm_summary_one_pass",
+    "rfm_summary_parquet",
     "simple_ltv",
     "subscription_ltv",
     "subscription_metrics",
@@ -531,6 +533,18 @@ def rfm_summary_one_pass(
     rows_hint: int | None = None,
     id_range: tuple[int, int] | None = None,
 ) -> tuple[Any, str] | None: ...
+def rfm_summary_parquet(
+    files: list[str],
+    customer_id: str,
+    date: str,
+    amount: str | None,
+    period: str,
+    observation_end: datetime.date | None,
+    future: str,
+    refunds: str,
+    memory_limit: int | None = None,
+    progress: Callable[[int, int, int], object] | None = None,
+) -> tuple[str, tuple[Any, str] | None]: ...
 def calibration_holdout(
     data: Any,
     customer_id: str,

@@ -47,7 +47,7 @@ import functools
 import importlib
 import json
 import os
-from contextlib import nullcontext
+from contextlib import ExitStack, nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -208,6 +208,51 @@ def _id_range(transactions: Any, column: str) -> tuple[int, int] | None:
     if lo is None or hi is None or not (-(2**63) <= lo <= hi < 2**63):
         return None
     return int(lo), int(hi)
+
+
+def _local_parquet_files(transactions: Any) -> list[str] | None:
+    """The files of a local Parquet input (a file, or a directory's files in pyarrow.dataset's
+    order), which the Rust reader reads; None for anything else, including a path that does
+    not exist or cannot be listed (the pyarrow route then reports it)."""
+    if not isinstance(transactions, (str, os.PathLike)) or not os.fspath(transactions).strip():
+        return None
+    path = Path(transactions)
+    suffixes = "".join(path.suffixes).lower()
+    if ".csv" in suffixes or ".txt" in suffixes:
+        return None
+    if path.is_file():
+        return [str(path)]
+    if not path.is_dir():
+        return None
+    try:
+        ds = import_optional("pyarrow.dataset", extra="arrow")
+        files = list(ds.dataset(str(path), format="parquet").files)
+    except (OSError, ValueError):
+        return None
+    return files or None
+
+
+class _Progress:
+    """A progress callback for the Rust reader, ``(rows of a batch, total rows, read)``: the
+    tqdm bar is made on the first call, when ``progress`` (or, for None, the total) asks for
+    one, and starts again (reset) for a second read of the input (the sorted path)."""
+
+    def __init__(self, progress: bool | None) -> None:
+        self.progress = progress
+        self.bars = ExitStack()
+        self.bar: Any = None
+        self.read = 0
+
+    def __call__(self, rows: int, total: int, read: int) -> None:
+        if self.bar is None:
+            if not _want_progress(self.progress, total):
+                self.progress = False
+                return
+            self.bar = self.bars.enter_context(_new_bar(total))
+        if read != self.read:
+            self.read = read
+            self.bar.reset(total=total)
+        self.bar.update(rows)
 
 
 def _parquet_reader(dataset: Any, columns: list[str]) -> Any:
@@ -607,19 +652,40 @@ def rfm_summary(
     end = _to_date(observation_end, "observation_end")
     budget = _memory_limit(memory_limit)
     columns = _columns(customer_id, date, amount)
-    kind, stream, total = _open_raw(transactions, columns)
-    args = (customer_id, date, amount, period, end, future, refunds, budget, total)
-    table, report = _one_pass_or_sorted(
-        functools.partial(
-            _core.rfm_summary_one_pass, id_range=_id_range(transactions, customer_id)
-        ),
-        _core.rfm_summary,
-        args,
-        stream,
-        _reopener(transactions, columns, stream),
-        total,
-        progress,
-    )
+    files = _local_parquet_files(transactions)
+    kind, out = "pyarrow", None  # a path gives a pyarrow Table
+    if files is not None:
+        # read in Rust; a column type or codec that the Rust reader leaves to pyarrow: below
+        bar = _Progress(progress)
+        with bar.bars:
+            _, out = _core.rfm_summary_parquet(
+                files,
+                customer_id,
+                date,
+                amount,
+                period,
+                end,
+                future,
+                refunds,
+                budget,
+                progress=None if progress is False else bar,
+            )
+    if out is not None:
+        table, report = out
+    else:
+        kind, stream, total = _open_raw(transactions, columns)
+        args = (customer_id, date, amount, period, end, future, refunds, budget, total)
+        table, report = _one_pass_or_sorted(
+            functools.partial(
+                _core.rfm_summary_one_pass, id_range=_id_range(transactions, customer_id)
+            ),
+            _core.rfm_summary,
+            args,
+            stream,
+            _reopener(transactions, columns, stream),
+            total,
+            progress,
+        )
     meta = _meta(
         "rfm_summary",
         report,

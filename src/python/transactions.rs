@@ -247,6 +247,128 @@ fn rfm_summary_one_pass(
     )
 }
 
+/// The batches of `batches`, each reported to `progress(rows, total, read)` when given (`read`
+/// counts the reads of the input from 0), with the interpreter's signals checked between
+/// batches: Ctrl-C ends the read with an error, and its exception is kept in `interrupted` to
+/// be raised instead.
+fn reported<'a, I>(
+    batches: I,
+    total: u64,
+    read: u32,
+    progress: Option<&'a Py<PyAny>>,
+    interrupted: &'a std::sync::Mutex<Option<PyErr>>,
+) -> impl Iterator<Item = std::result::Result<RecordBatch, arrow_schema::ArrowError>> + 'a
+where
+    I: Iterator<Item = std::result::Result<RecordBatch, arrow_schema::ArrowError>> + 'a,
+{
+    batches.map(move |batch| {
+        let batch = batch?;
+        Python::attach(|py| {
+            if let Some(progress) = progress {
+                // a failing progress bar does not stop the summary
+                let _ = progress.call1(py, (batch.num_rows(), total, read));
+            }
+            py.check_signals()
+        })
+        .map_err(|e| {
+            let msg = e.to_string();
+            if let Ok(mut slot) = interrupted.lock() {
+                *slot = Some(e);
+            }
+            arrow_schema::ArrowError::ExternalError(msg.into())
+        })?;
+        Ok(batch)
+    })
+}
+
+/// `rfm_summary` of local Parquet files read in Rust (`crate::transactions::parquet_files`):
+/// in one pass when each customer's rows come in date order, else on the sorted path (the
+/// files read again). `("done", (table, report))`, or `("pyarrow", None)` when the files have
+/// a column type or codec left to pyarrow (then call `rfm_summary_one_pass` / `rfm_summary`
+/// on a pyarrow reader). `progress`, when given, is called with the rows of each batch, the
+/// total and the read (0, then 1 for the sorted path).
+#[pyfunction]
+#[pyo3(signature = (files, customer_id, date, amount, period, observation_end, future, refunds, memory_limit=None, progress=None))]
+#[allow(clippy::too_many_arguments)]
+fn rfm_summary_parquet(
+    py: Python<'_>,
+    files: Vec<std::path::PathBuf>,
+    customer_id: String,
+    date: String,
+    amount: Option<String>,
+    period: &str,
+    observation_end: Option<NaiveDate>,
+    future: &str,
+    refunds: &str,
+    memory_limit: Option<u64>,
+    progress: Option<Py<PyAny>>,
+) -> PyResult<(&'static str, Option<(PyTable, String)>)> {
+    use tx::parquet_files::{Opened, ParquetFiles};
+    let (opts, end) = rfm_options(
+        customer_id.clone(),
+        date,
+        amount,
+        period,
+        observation_end,
+        future,
+        refunds,
+    )?;
+    let interrupted = std::sync::Mutex::new(None);
+    let result = py.detach(|| {
+        let mut names = vec![
+            opts.columns.customer_id.as_str(),
+            opts.columns.date.as_str(),
+        ];
+        names.extend(opts.columns.amount.as_deref());
+        let open = || ParquetFiles::open(&files, &names, &opts.columns.customer_id);
+        let Opened::Files(parquet) = open() else {
+            return Ok(None);
+        };
+        let schema = parquet.schema().clone();
+        let (rows, id_range) = (parquet.rows(), parquet.id_range());
+        let batches = reported(parquet.batches(), rows, 0, progress.as_ref(), &interrupted);
+        let outcome = tx::rfm_summary_one_pass(
+            &schema,
+            batches,
+            opts.columns.clone(),
+            opts.policy,
+            opts.unit,
+            end,
+            memory_limit,
+            Some(rows),
+            id_range,
+        )?;
+        let (s, report) = match outcome {
+            tx::stream::OnePass::Done(s, report) => (s, report),
+            tx::stream::OnePass::Fallback(_) => {
+                // read again, sorted (the files were read once: they are Parquet files)
+                let Opened::Files(parquet) = open() else {
+                    return Ok(None);
+                };
+                let batches = reported(parquet.batches(), rows, 1, progress.as_ref(), &interrupted);
+                tx::rfm_summary_of_stream(
+                    &schema,
+                    batches,
+                    opts.columns.clone(),
+                    opts.policy,
+                    opts.unit,
+                    end,
+                    memory_limit,
+                    Some(rows),
+                )?
+            }
+        };
+        Ok::<_, crate::error::Error>(Some((s.into_record_batch(&customer_id)?, report)))
+    });
+    if let Some(e) = interrupted.into_inner().ok().flatten() {
+        return Err(e);
+    }
+    match py_result(result)? {
+        Some((batch, report)) => Ok(("done", Some(summary_out(batch, report)?))),
+        None => Ok(("pyarrow", None)),
+    }
+}
+
 #[pyfunction]
 #[pyo3(signature = (data, customer_id, date, amount, period, calibration_end, observation_end, future, refunds))]
 #[allow(clippy::too_many_arguments)]
@@ -519,6 +641,7 @@ fn value_breakdown(
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(rfm_summary, m)?)?;
     m.add_function(wrap_pyfunction!(rfm_summary_one_pass, m)?)?;
+    m.add_function(wrap_pyfunction!(rfm_summary_parquet, m)?)?;
     m.add_function(wrap_pyfunction!(calibration_holdout, m)?)?;
     m.add_function(wrap_pyfunction!(cohort_table, m)?)?;
     m.add_function(wrap_pyfunction!(cohort_table_one_pass, m)?)?;

@@ -14,6 +14,7 @@
 pub mod cohorts;
 pub mod ingest;
 mod parity;
+pub mod parquet_files;
 mod spill;
 pub mod stream;
 pub mod subscriptions;
