@@ -233,13 +233,14 @@ mod tests {
     use std::sync::Arc;
 
     fn write(path: &PathBuf, batch: &RecordBatch, group_rows: usize) {
-        let file = std::fs::File::create(path).expect("create");
+        let file = std::fs::File::create(path).unwrap_or_else(|e| panic!("{e}"));
         let props = WriterProperties::builder()
-            .set_max_row_group_size(group_rows)
+            .set_max_row_group_row_count(Some(group_rows))
             .build();
-        let mut w = ArrowWriter::try_new(file, batch.schema(), Some(props)).expect("writer");
-        w.write(batch).expect("write");
-        w.close().expect("close");
+        let mut w = ArrowWriter::try_new(file, batch.schema(), Some(props))
+            .unwrap_or_else(|e| panic!("{e}"));
+        w.write(batch).unwrap_or_else(|e| panic!("{e}"));
+        w.close().unwrap_or_else(|e| panic!("{e}"));
     }
 
     fn log(ids: Vec<i64>) -> RecordBatch {
@@ -258,12 +259,12 @@ mod tests {
                 Arc::new(Float64Array::from(vec![1.5; n])),
             ],
         )
-        .expect("batch")
+        .unwrap_or_else(|e| panic!("{e}"))
     }
 
     fn dir(name: &str) -> PathBuf {
         let d = std::env::temp_dir().join(format!("ltvkit-pq-{name}-{}", std::process::id()));
-        std::fs::create_dir_all(&d).expect("dir");
+        std::fs::create_dir_all(&d).unwrap_or_else(|e| panic!("{e}"));
         d
     }
 
@@ -289,10 +290,10 @@ mod tests {
         let ids: Vec<i64> = files
             .batches()
             .flat_map(|b| {
-                let b = b.expect("batch");
+                let b = b.unwrap_or_else(|e| panic!("{e}"));
                 assert_eq!(b.num_columns(), 3);
                 let ids = b.column(0).as_any().downcast_ref::<Int64Array>().cloned();
-                ids.expect("ints").values().to_vec()
+                ids.unwrap_or_else(|| panic!("not Int64")).values().to_vec()
             })
             .collect();
         assert_eq!(ids, [7, 3, 9, 12, 5]);
@@ -310,9 +311,16 @@ mod tests {
             Opened::Files(_) => "files".to_owned(),
             Opened::Unsupported(why) => why,
         };
-        assert!(open(&["customer_id", "when"], "customer_id", &[a.clone()]).contains("no column"));
+        assert!(open(
+            &["customer_id", "when"],
+            "customer_id",
+            std::slice::from_ref(&a)
+        )
+        .contains("no column"));
         // text ids are read, without a range
-        let Opened::Files(f) = ParquetFiles::open(&[a.clone()], &["note", "date"], "note") else {
+        let Opened::Files(f) =
+            ParquetFiles::open(std::slice::from_ref(&a), &["note", "date"], "note")
+        else {
             panic!("not opened");
         };
         assert_eq!(f.id_range(), None);
@@ -328,7 +336,7 @@ mod tests {
                 Arc::new(StringArray::from(vec!["1.5"])),
             ],
         )
-        .expect("batch");
+        .unwrap_or_else(|e| panic!("{e}"));
         write(&b, &text, 10);
         let why = open(&["customer_id", "amount"], "customer_id", &[a, b]);
         assert!(why.contains("other column types"), "{why}");
@@ -339,7 +347,7 @@ mod tests {
     fn a_file_that_is_not_parquet_is_left_to_pyarrow() {
         let d = dir("bad");
         let a = d.join("a.parquet");
-        std::fs::write(&a, b"not parquet at all").expect("write");
+        std::fs::write(&a, b"not parquet at all").unwrap_or_else(|e| panic!("{e}"));
         let Opened::Unsupported(why) = ParquetFiles::open(&[a], &["customer_id"], "customer_id")
         else {
             panic!("opened");
