@@ -1,8 +1,8 @@
 //! What the one-pass paths ([`super::stream`], [`super::cohorts::one_pass`]) share: the
 //! customers' states split into two halves by the parity of the customer index, a large
 //! batch's rows added on two threads (one per half, with [`both_halves`]: the random accesses
-//! to the states are the cost, and each thread takes half of them), and the period of a day
-//! cached for rows in date order.
+//! to the states are the cost, and each thread takes half of them), the period of a day
+//! cached for rows in date order, and large vectors on huge pages.
 
 pub(super) use crate::parallel::both_halves;
 
@@ -22,6 +22,55 @@ pub(super) fn prefetch<T>(v: *const T) {
     }
     #[cfg(not(target_arch = "x86_64"))]
     let _ = v;
+}
+
+/// Asks the kernel to back the allocation of `v` (its capacity) with transparent huge pages
+/// (2 MiB) where the system allows it (`madvise`, Linux): a page fault per 2 MiB instead of per
+/// 4 KiB when the memory is first touched. The states of 3.6 million customers take 42,000
+/// faults of 4 KiB pages, each of which costs more than its zeroing in a virtual machine.
+pub(super) fn huge_pages<T>(v: &Vec<T>) {
+    const HUGE: usize = 2 << 20;
+    let bytes = v.capacity() * std::mem::size_of::<T>();
+    if bytes < 2 * HUGE {
+        return;
+    }
+    #[cfg(target_os = "linux")]
+    {
+        let start = v.as_ptr() as usize;
+        let first = start.next_multiple_of(HUGE);
+        let end = (start + bytes) & !(HUGE - 1);
+        if end > first {
+            // SAFETY: advice on whole pages inside the allocation of `v`; it changes how
+            // they are backed, never their contents
+            unsafe {
+                libc::madvise(first as *mut libc::c_void, end - first, libc::MADV_HUGEPAGE);
+            }
+        }
+    }
+}
+
+/// An empty vector with room for `n`, on huge pages ([`huge_pages`]).
+pub(super) fn huge_capacity<T>(n: usize) -> Vec<T> {
+    let v = Vec::with_capacity(n);
+    huge_pages(&v);
+    v
+}
+
+/// `n` zeros on huge pages ([`huge_pages`]).
+pub(super) fn huge_zeros(n: usize) -> Vec<f64> {
+    let mut v = huge_capacity(n);
+    v.resize(n, 0.0);
+    v
+}
+
+/// Resizes `v` to `n` elements (new ones `value`), its allocation on huge pages
+/// ([`huge_pages`]) when it grows.
+pub(super) fn resize_huge<T: Clone>(v: &mut Vec<T>, n: usize, value: T) {
+    if n > v.capacity() {
+        v.reserve(n - v.len());
+        huge_pages(v);
+    }
+    v.resize(n, value);
 }
 
 /// Batches with fewer kept rows than this are accumulated on one thread.

@@ -13,7 +13,9 @@
 //! result never depends on the order of the input.
 
 use super::ingest::{Ingest, Keys, Row};
-use super::parity::{both_halves, prefetch, PeriodOf, PARALLEL_ROWS};
+use super::parity::{
+    both_halves, huge_capacity, huge_zeros, prefetch, resize_huge, PeriodOf, PARALLEL_ROWS,
+};
 use super::summary::{Kahan, Summary};
 use super::unit::TimeUnit;
 use super::Report;
@@ -291,7 +293,7 @@ impl Half {
     /// Gives a state to each of this half's customers (those of index `2 * i + parity`) among
     /// the first `customers`.
     fn grow(&mut self, customers: usize, parity: usize) {
-        self.state.resize((customers + 1 - parity) / 2, EMPTY);
+        resize_huge(&mut self.state, (customers + 1 - parity) / 2, EMPTY);
     }
 
     /// Adds the rows of this half's customers (index `2 * i + parity` at `i`); false when one
@@ -316,8 +318,8 @@ impl Half {
     /// observation (None: no row was kept).
     fn close_into_outs(mut self, has_amount: bool, end_period: Option<i64>) -> Closed {
         let n = self.state.len();
-        let mut outs = Vec::with_capacity(n);
-        let mut means = Vec::with_capacity(if has_amount { n } else { 0 });
+        let mut outs = huge_capacity(n);
+        let mut means = huge_capacity(if has_amount { n } else { 0 });
         let (mut unbought, mut late) = (0, false);
         let end_period = end_period.unwrap_or(i64::MAX);
         while let Some(mut acc) = self.state.pop() {
@@ -467,9 +469,12 @@ impl OnePassSummary {
             .unwrap_or(0)
             .min(max_customers)
             / 2;
-        let half = || Half {
-            state: Vec::with_capacity(reserve),
-            ..Half::default()
+        let half = || {
+            let state = huge_capacity(reserve);
+            Half {
+                state,
+                ..Half::default()
+            }
         };
         OnePassSummary {
             ingest,
@@ -633,8 +638,11 @@ impl OnePassSummary {
         let out = |i: u32| by_index(&outs, i);
         if let Some(base) = direct {
             // the slots are in key order: those with a purchase, and their ids
-            order = (0..n_customers as u32).filter(|&s| out(s).n > 0).collect();
-            s.keys = Keys::Int(order.iter().map(|&s| base + i64::from(s)).collect());
+            order = huge_capacity(n_customers - even.unbought - odd.unbought);
+            order.extend((0..n_customers as u32).filter(|&s| out(s).n > 0));
+            let mut keys = huge_capacity(order.len());
+            keys.extend(order.iter().map(|&s| base + i64::from(s)));
+            s.keys = Keys::Int(keys);
         } else if even.unbought + odd.unbought == 0 {
             s.keys = keys;
         } else {
@@ -652,7 +660,7 @@ impl OnePassSummary {
         let half = order.len() / 2;
         let parallel = order.len() >= PARALLEL_ROWS;
         let (o1, o2) = order.split_at(half);
-        let mut monetary = vec![0.0f64; if has_amount { order.len() } else { 0 }];
+        let mut monetary = huge_zeros(if has_amount { order.len() } else { 0 });
         let m_half = half.min(monetary.len());
         let (m1, m2) = monetary.split_at_mut(m_half);
         let gather_means = |order: &[u32], col: &mut [f64]| {
@@ -662,9 +670,9 @@ impl OnePassSummary {
         };
         let mut done = both_halves(parallel, || gather_means(o1, m1), || gather_means(o2, m2));
         release(means);
-        let mut frequency = vec![0.0f64; order.len()];
-        let mut recency = vec![0.0f64; order.len()];
-        let mut t = vec![0.0f64; order.len()];
+        let mut frequency = huge_zeros(order.len());
+        let mut recency = huge_zeros(order.len());
+        let mut t = huge_zeros(order.len());
         let fill = |order: &[u32], f: &mut [f64], r: &mut [f64], t: &mut [f64]| {
             for (k, &i) in order.iter().enumerate() {
                 let o = out(i);

@@ -16,7 +16,7 @@
 //! the sorted path on the whole input, so the result never depends on the order of the input.
 
 use super::super::ingest::{FxMap, Ingest, Row};
-use super::super::parity::{both_halves, PeriodOf, PARALLEL_ROWS};
+use super::super::parity::{both_halves, resize_huge, PeriodOf, PARALLEL_ROWS};
 use super::super::unit::TimeUnit;
 use super::super::Report;
 use super::{triangle, CohortMetric, CohortTable, Group};
@@ -365,9 +365,9 @@ impl OnePassCohorts {
             (&mut *even, customers.div_ceil(2)),
             (&mut *odd, customers / 2),
         ] {
-            h.state.resize(n, EMPTY);
+            resize_huge(&mut h.state, n, EMPTY);
             if units.segmented {
-                h.first_amount.resize(n, 0.0);
+                resize_huge(&mut h.first_amount, n, 0.0);
             }
         }
         let [even_rows, odd_rows] = &self.rows;
