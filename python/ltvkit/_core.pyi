@@ -543,7 +543,7 @@ def rfm_summary_parquet(
     future: str,
     refunds: str,
     memory_limit: int | None = None,
-    progress: Callable[[int, int, int], object] | None = None,
+    progress: Callable[[int, int, int], bool] | None = None,
 ) -> tuple[str, tuple[Any, str] | None]: ...
 def calibration_holdout(
     data: Any,

@@ -235,7 +235,8 @@ def _local_parquet_files(transactions: Any) -> list[str] | None:
 class _Progress:
     """A progress callback for the Rust reader, ``(rows of a batch, total rows, read)``: the
     tqdm bar is made on the first call, when ``progress`` (or, for None, the total) asks for
-    one, and starts again (reset) for a second read of the input (the sorted path)."""
+    one, and starts again (reset) for a second read of the input (the sorted path). It returns
+    whether it wants more calls (False: no bar)."""
 
     def __init__(self, progress: bool | None) -> None:
         self.progress = progress
@@ -243,16 +244,16 @@ class _Progress:
         self.bar: Any = None
         self.read = 0
 
-    def __call__(self, rows: int, total: int, read: int) -> None:
+    def __call__(self, rows: int, total: int, read: int) -> bool:
         if self.bar is None:
             if not _want_progress(self.progress, total):
-                self.progress = False
-                return
+                return False
             self.bar = self.bars.enter_context(_new_bar(total))
         if read != self.read:
             self.read = read
             self.bar.reset(total=total)
         self.bar.update(rows)
+        return True
 
 
 def _parquet_reader(dataset: Any, columns: list[str]) -> Any:

@@ -248,9 +248,10 @@ fn rfm_summary_one_pass(
 }
 
 /// The batches of `batches`, each reported to `progress(rows, total, read)` when given (`read`
-/// counts the reads of the input from 0), with the interpreter's signals checked between
-/// batches: Ctrl-C ends the read with an error, and its exception is kept in `interrupted` to
-/// be raised instead.
+/// counts the reads of the input from 0) until it returns a false value (no bar is wanted:
+/// then no Python object is made for each batch), with the interpreter's signals checked
+/// between batches: Ctrl-C ends the read with an error, and its exception is kept in
+/// `interrupted` to be raised instead.
 fn reported<'a, I>(
     batches: I,
     total: u64,
@@ -261,12 +262,18 @@ fn reported<'a, I>(
 where
     I: Iterator<Item = std::result::Result<RecordBatch, arrow_schema::ArrowError>> + 'a,
 {
+    let mut progress = progress;
     batches.map(move |batch| {
         let batch = batch?;
         Python::attach(|py| {
-            if let Some(progress) = progress {
+            if let Some(bar) = progress {
                 // a failing progress bar does not stop the summary
-                let _ = progress.call1(py, (batch.num_rows(), total, read));
+                let wanted = bar
+                    .call1(py, (batch.num_rows(), total, read))
+                    .is_ok_and(|v| v.is_truthy(py).unwrap_or(false));
+                if !wanted {
+                    progress = None;
+                }
             }
             py.check_signals()
         })
