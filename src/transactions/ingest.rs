@@ -316,6 +316,25 @@ pub struct Ingest {
 /// counting sort and the slack of a growing vector.
 pub(super) const BYTES_PER_ROW: u64 = 64;
 
+/// The rows of a batch that no policy touches ([`Ingest::visit_plain`]): customer indices,
+/// days and amounts.
+pub(super) struct PlainColumns {
+    pub(super) customers: Vec<u32>,
+    pub(super) days: ScalarBuffer<i32>,
+    pub(super) amounts: Option<ScalarBuffer<f64>>,
+}
+
+/// The columns of a batch, validated ([`Ingest::visit`]).
+struct Validated {
+    /// The 0-based row of the batch's first row in the whole input.
+    offset: usize,
+    customers: Vec<u32>,
+    days: ScalarBuffer<i32>,
+    amounts: Option<ScalarBuffer<f64>>,
+    tags: Option<Vec<u32>>,
+    links: Option<Vec<u32>>,
+}
+
 impl Ingest {
     pub fn new(columns: LogColumns, policy: Policy) -> Self {
         Ingest {
@@ -435,15 +454,61 @@ impl Ingest {
     ///
     /// # Errors
     /// See [`Ingest`]; rows before the offending one have been handed to `sink`.
-    pub fn visit(&mut self, batch: &RecordBatch, mut sink: impl FnMut(Row)) -> Result<()> {
+    pub fn visit(&mut self, batch: &RecordBatch, sink: impl FnMut(Row)) -> Result<()> {
+        match self.validated(batch)? {
+            Some(cols) => self.each_row(&cols, sink),
+            None => Ok(()),
+        }
+    }
+
+    /// [`Ingest::visit`], except that the rows of a batch that no policy touches (no row
+    /// after `observation_end`, no refund under `refunds="drop"` or `"error"`, no tag or link
+    /// column: a batch of most logs) are returned as validated columns, for a loop of the
+    /// caller's own; the rows of other batches go to `sink` one by one (then None).
+    ///
+    /// # Errors
+    /// See [`Ingest::visit`].
+    pub(super) fn visit_plain(
+        &mut self,
+        batch: &RecordBatch,
+        sink: impl FnMut(Row),
+    ) -> Result<Option<PlainColumns>> {
+        let Some(cols) = self.validated(batch)? else {
+            return Ok(None);
+        };
+        let untouched = cols.tags.is_none()
+            && cols.links.is_none()
+            && self
+                .policy
+                .observation_end
+                .is_none_or(|end| cols.days.iter().all(|&d| d <= end))
+            && (self.policy.refunds == Refunds::Net
+                || cols
+                    .amounts
+                    .as_ref()
+                    .is_none_or(|a| a.iter().all(|&v| v >= 0.0)));
+        if !untouched {
+            self.each_row(&cols, sink)?;
+            return Ok(None);
+        }
+        self.report.rows_read += cols.days.len() as u64;
+        Ok(Some(PlainColumns {
+            customers: cols.customers,
+            days: cols.days,
+            amounts: cols.amounts,
+        }))
+    }
+
+    /// The validated columns of `batch` (customer indices, days, amounts, tags, links: the
+    /// errors of [`Ingest::visit`] before any policy); None for a log without the columns.
+    fn validated(&mut self, batch: &RecordBatch) -> Result<Option<Validated>> {
         if self.idx.is_none() {
             self.schema(&batch.schema())?;
         }
         let Some(idx) = self.idx else {
-            return Ok(());
+            return Ok(None);
         };
         let offset = usize::try_from(self.report.rows_read).unwrap_or(usize::MAX);
-        let n = batch.num_rows();
         let customers = self.intern_keys(batch.column(idx.customer), offset)?;
         let days = to_days(batch.column(idx.date), &self.columns.date, offset)?;
         let amounts = match (idx.amount, &self.columns.amount) {
@@ -462,6 +527,27 @@ impl Ingest {
             }
             _ => None,
         };
+        Ok(Some(Validated {
+            offset,
+            customers,
+            days,
+            amounts,
+            tags,
+            links,
+        }))
+    }
+
+    /// Applies the policies to the rows of `cols` and hands each kept row to `sink`.
+    fn each_row(&mut self, cols: &Validated, mut sink: impl FnMut(Row)) -> Result<()> {
+        let Validated {
+            offset,
+            customers,
+            days,
+            amounts,
+            tags,
+            links,
+        } = cols;
+        let (offset, n) = (*offset, days.len());
         for i in 0..n {
             let day = days[i];
             let amount = amounts.as_ref().map_or(0.0, |a| a[i]);
