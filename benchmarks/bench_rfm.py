@@ -122,6 +122,8 @@ def main() -> None:
             f"call {added:6.0f} MiB ({added * 2**20 / columns:.2f}x the input columns)  "
             f"rows {runs[0]['rows']:,}"
         )
+        # every run, so that a spread (a shared machine) is seen, not hidden by the median
+        print(f"{'':10s} runs   " + " ".join(f"{r['seconds']:.2f}" for r in runs))
 
 
 def input_columns_bytes(path: str) -> int:

@@ -6,9 +6,9 @@ function here takes the log as
 - a pandas or polars ``DataFrame``,
 - a pyarrow ``Table``, ``RecordBatch``, ``RecordBatchReader`` or ``Dataset``,
 - any object with the Arrow PyCapsule interface (``__arrow_c_stream__``), or
-- a path to a CSV or Parquet file, or to a directory of Parquet files (read with
-  ``pyarrow.dataset`` batch by batch, so the log need not fit in memory; needs
-  ``pip install "ltvkit[arrow]"``),
+- a path to a CSV or Parquet file, or to a directory of Parquet files (read batch by batch,
+  so the log need not fit in memory: Parquet by ltvkit's own Rust reader in
+  :func:`rfm_summary`, otherwise with pyarrow; needs ``pip install "ltvkit[arrow]"``),
 
 and returns the same kind of table: pandas in, pandas out (indexed by customer); polars in,
 polars out; pyarrow, a capsule object or a path in, a pyarrow ``Table`` out. Arrow data are read
@@ -614,6 +614,14 @@ def rfm_summary(
         customer (about 44 million customers for 2 GiB) and no rows; past that, or when a row
         is out of order, the log is read again as above. The result table itself (about 40
         bytes a customer) is not part of the budget.
+
+    Notes
+    -----
+    A local Parquet file or directory is decoded by ltvkit's Rust reader (the ``parquet``
+    crate), with the range of integer customer ids taken from the row groups' statistics;
+    columns of other types (dictionary, decimal, ...), LZO pages or files whose column types
+    differ are read with pyarrow instead. The result is the same either way. On two cores, a
+    10-million-row log of 3.6 million customers takes about 0.3 s (benchmarks/README.md).
 
     Returns
     -------
