@@ -167,49 +167,6 @@ def _parquet_batches(pa: Any, parquet: Any, columns: list[str]) -> Any:
     return _releasing(pa, read)
 
 
-def _id_range(transactions: Any, column: str) -> tuple[int, int] | None:
-    """The smallest and largest integer customer id of a Parquet input, from the statistics of
-    its row groups (their footers, no data read), or None: another input, text ids, a row group
-    without statistics, or anything unreadable (the read itself then reports it). The one pass
-    numbers the customers by their offset from the smallest when the range is dense (no table
-    to look the ids up in; the result's columns are gathered by sequential reads), and gives
-    up, for the sorted path, if an id falls outside it."""
-    if not isinstance(transactions, (str, os.PathLike)):
-        return None
-    path = Path(transactions)
-    suffixes = "".join(path.suffixes).lower()
-    if ".csv" in suffixes or ".txt" in suffixes:
-        return None
-    try:
-        pa = import_optional("pyarrow", extra="arrow")
-        pq = import_optional("pyarrow.parquet", extra="arrow")
-        if path.is_dir():
-            ds = import_optional("pyarrow.dataset", extra="arrow")
-            files = ds.dataset(str(path), format="parquet").files
-        else:
-            files = [str(path)]
-        lo, hi = None, None
-        for file in files:
-            meta = pq.ParquetFile(file).metadata
-            field = meta.schema.to_arrow_schema().field(column)
-            if not pa.types.is_integer(field.type):
-                return None
-            i = meta.schema.names.index(column)
-            for g in range(meta.num_row_groups):
-                if meta.row_group(g).num_rows == 0:
-                    continue
-                stats = meta.row_group(g).column(i).statistics
-                if stats is None or not stats.has_min_max:
-                    return None
-                lo = stats.min if lo is None else min(lo, stats.min)
-                hi = stats.max if hi is None else max(hi, stats.max)
-    except (OSError, ValueError, KeyError, TypeError, InvalidInputError):
-        return None
-    if lo is None or hi is None or not (-(2**63) <= lo <= hi < 2**63):
-        return None
-    return int(lo), int(hi)
-
-
 def _local_parquet_files(transactions: Any) -> list[str] | None:
     """The files of a local Parquet input (a file, or a directory's files in pyarrow.dataset's
     order), which the Rust reader reads; None for anything else, including a path that does
@@ -230,6 +187,41 @@ def _local_parquet_files(transactions: Any) -> list[str] | None:
     except (OSError, ValueError):
         return None
     return files or None
+
+
+def _id_range(transactions: Any, column: str) -> tuple[int, int] | None:
+    """The smallest and largest integer customer id of a Parquet input, from the statistics of
+    its row groups (their footers, no data read), or None: another input, text ids, a row group
+    without statistics, or anything unreadable (the read itself then reports it). The one pass
+    numbers the customers by their offset from the smallest when the range is dense (no table
+    to look the ids up in; the result's columns are gathered by sequential reads), and gives
+    up, for the sorted path, if an id falls outside it."""
+    files = _local_parquet_files(transactions)
+    if files is None:
+        return None
+    try:
+        pa = import_optional("pyarrow", extra="arrow")
+        pq = import_optional("pyarrow.parquet", extra="arrow")
+        lo, hi = None, None
+        for file in files:
+            meta = pq.ParquetFile(file).metadata
+            field = meta.schema.to_arrow_schema().field(column)
+            if not pa.types.is_integer(field.type):
+                return None
+            i = meta.schema.names.index(column)
+            for g in range(meta.num_row_groups):
+                if meta.row_group(g).num_rows == 0:
+                    continue
+                stats = meta.row_group(g).column(i).statistics
+                if stats is None or not stats.has_min_max:
+                    return None
+                lo = stats.min if lo is None else min(lo, stats.min)
+                hi = stats.max if hi is None else max(hi, stats.max)
+    except (OSError, ValueError, KeyError, TypeError, InvalidInputError):
+        return None
+    if lo is None or hi is None or not (-(2**63) <= lo <= hi < 2**63):
+        return None
+    return int(lo), int(hi)
 
 
 class _Progress:

@@ -29,22 +29,34 @@ pub(super) fn prefetch<T>(v: *const T) {
 /// 4 KiB when the memory is first touched. The states of 3.6 million customers take 42,000
 /// faults of 4 KiB pages, each of which costs more than its zeroing in a virtual machine.
 pub(super) fn huge_pages<T>(v: &Vec<T>) {
-    const HUGE: usize = 2 << 20;
     let bytes = v.capacity() * std::mem::size_of::<T>();
-    if bytes < 2 * HUGE {
+    if bytes < 2 * HUGE_PAGE {
         return;
     }
     #[cfg(target_os = "linux")]
-    {
-        let start = v.as_ptr() as usize;
-        let first = start.next_multiple_of(HUGE);
-        let end = (start + bytes) & !(HUGE - 1);
-        if end > first {
-            // SAFETY: advice on whole pages inside the allocation of `v`; it changes how
-            // they are backed, never their contents
-            unsafe {
-                libc::madvise(first as *mut libc::c_void, end - first, libc::MADV_HUGEPAGE);
-            }
+    // SAFETY: advice on whole pages inside the allocation of `v`; it changes how they are
+    // backed, never their contents
+    unsafe {
+        advise_huge_pages(v.as_ptr() as usize, bytes, libc::MADV_HUGEPAGE);
+    }
+}
+
+/// The size of a transparent huge page on x86-64 and most Linux systems.
+const HUGE_PAGE: usize = 2 << 20;
+
+/// `madvise(advice)` on the whole huge pages (2 MiB, aligned) inside the `bytes` from `start`.
+///
+/// # Safety
+/// The range must be memory the caller owns, and `advice` must keep what the caller will read
+/// of it valid (`MADV_HUGEPAGE` keeps the contents; `MADV_DONTNEED` makes them zeros).
+#[cfg(target_os = "linux")]
+pub(super) unsafe fn advise_huge_pages(start: usize, bytes: usize, advice: libc::c_int) {
+    let first = start.next_multiple_of(HUGE_PAGE);
+    let end = (start + bytes) & !(HUGE_PAGE - 1);
+    if end > first {
+        // SAFETY: the caller's (above)
+        unsafe {
+            libc::madvise(first as *mut libc::c_void, end - first, advice);
         }
     }
 }

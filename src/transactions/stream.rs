@@ -13,6 +13,8 @@
 //! result never depends on the order of the input.
 
 use super::ingest::{Ingest, Keys, Row};
+#[cfg(target_os = "linux")]
+use super::parity::advise_huge_pages;
 use super::parity::{
     both_halves, huge_capacity, huge_zeros, prefetch, resize_huge, PeriodOf, PARALLEL_ROWS,
 };
@@ -220,9 +222,38 @@ struct Counts {
     unmatched: u64,
 }
 
+/// Adds the counts of both halves to `report`.
+fn add_counts(report: &mut Report, halves: [&Counts; 2]) {
+    for c in halves {
+        report.rows_used += c.rows_used;
+        report.refund_rows_netted += c.netted;
+        report.refund_rows_unmatched += c.unmatched;
+    }
+}
+
+/// The error for an `observation_end` (day `end`) before some customer's first purchase, as
+/// the sorted path's.
+fn late_error(end: i32) -> Error {
+    Error::param(
+        "observation_end",
+        super::unit::date_from_days(end).map_or_else(|| end.to_string(), |d| d.to_string()),
+        "is before the first purchase of some customers; pass a later date",
+    )
+}
+
 impl Acc {
     fn is_empty(&self) -> bool {
         self.d0 == NO_DAY
+    }
+
+    /// The monetary value of a closed customer: the mean total of its repeat purchase
+    /// periods, 0 without repeats.
+    fn mean(&self) -> f64 {
+        if self.n > 1 {
+            self.repeat.sum / f64::from(self.n - 1)
+        } else {
+            0.0
+        }
     }
 
     /// Opens `period` with its first row, keeping what the closed periods left.
@@ -387,11 +418,7 @@ fn write_range(
             cols.recency[k].write(unit.span(from, i64::from(acc.last)));
             cols.t[k].write(unit.span(from, end_period));
             if has_amount {
-                cols.monetary[k].write(if acc.n > 1 {
-                    acc.repeat.sum / f64::from(acc.n - 1)
-                } else {
-                    0.0
-                });
+                cols.monetary[k].write(acc.mean());
             }
             k += 1;
         }
@@ -409,18 +436,14 @@ fn write_range(
 /// [`Acc`]) if they were.
 fn release_pages(done: &mut [Acc]) {
     #[cfg(target_os = "linux")]
-    {
-        const HUGE: usize = 2 << 20;
-        let start = done.as_mut_ptr() as usize;
-        let first = start.next_multiple_of(HUGE);
-        let end = (start + std::mem::size_of_val(done)) & !(HUGE - 1);
-        if end > first {
-            // SAFETY: whole pages inside `done`, which this function borrows mutably: their
-            // contents become zeros, a valid value of the plain-data `Acc`
-            unsafe {
-                libc::madvise(first as *mut libc::c_void, end - first, libc::MADV_DONTNEED);
-            }
-        }
+    // SAFETY: whole pages inside `done`, which this function borrows mutably: their contents
+    // become zeros, a valid value of the plain-data `Acc`
+    unsafe {
+        advise_huge_pages(
+            done.as_mut_ptr() as usize,
+            std::mem::size_of_val(done),
+            libc::MADV_DONTNEED,
+        );
     }
     #[cfg(not(target_os = "linux"))]
     let _ = done;
@@ -487,11 +510,7 @@ impl Half {
                 last: acc.last,
             });
             if has_amount {
-                means.push(if acc.n > 1 {
-                    acc.repeat.sum / f64::from(acc.n - 1)
-                } else {
-                    0.0
-                });
+                means.push(acc.mean());
             }
         }
         outs.reverse();
@@ -775,22 +794,15 @@ impl OnePassSummary {
         // the states' memory, freed as they were popped, returned to the system
         trim_heap();
         if let (Some(end), true) = (end, even.late || odd.late) {
-            return Err(Error::param(
-                "observation_end",
-                super::unit::date_from_days(end).map_or_else(|| end.to_string(), |d| d.to_string()),
-                "is before the first purchase of some customers; pass a later date",
-            ));
+            return Err(late_error(end));
         }
-        // with direct ids the keys and the order are those of the slots, made below
+        // direct ids get here only without a row kept (finish_direct takes the others): no
+        // key table to rank
         let (keys, mut order, mut report) = match direct {
             Some(_) => (Keys::Int(Vec::new()), Vec::new(), ingest.into_report()),
             None => ingest.into_ordered_keys(),
         };
-        for h in [&even, &odd] {
-            report.rows_used += h.counts.rows_used;
-            report.refund_rows_netted += h.counts.netted;
-            report.refund_rows_unmatched += h.counts.unmatched;
-        }
+        add_counts(&mut report, [&even.counts, &odd.counts]);
         let mut s = Summary {
             keys: Keys::Int(Vec::new()),
             frequency: Vec::new(),
@@ -809,14 +821,7 @@ impl OnePassSummary {
         // `order` (the customer at each key rank), filtered in place, is the gather list
         let (outs, means) = ([even.outs, odd.outs], [even.means, odd.means]);
         let out = |i: u32| by_index(&outs, i);
-        if let Some(base) = direct {
-            // the slots are in key order: those with a purchase, and their ids
-            order = huge_capacity(n_customers - even.unbought - odd.unbought);
-            order.extend((0..n_customers as u32).filter(|&s| out(s).n > 0));
-            let mut keys = huge_capacity(order.len());
-            keys.extend(order.iter().map(|&s| base + i64::from(s)));
-            s.keys = Keys::Int(keys);
-        } else if even.unbought + odd.unbought == 0 {
+        if even.unbought + odd.unbought == 0 {
             s.keys = keys;
         } else {
             let kept: Vec<u32> = (0..order.len() as u32)
@@ -909,17 +914,9 @@ fn finish_direct(
         return Ok(OnePass::Fallback(Fallback::OutOfOrder));
     };
     if e.late || o.late {
-        return Err(Error::param(
-            "observation_end",
-            super::unit::date_from_days(end).map_or_else(|| end.to_string(), |d| d.to_string()),
-            "is before the first purchase of some customers; pass a later date",
-        ));
+        return Err(late_error(end));
     }
-    for h in [&even, &odd] {
-        report.rows_used += h.counts.rows_used;
-        report.refund_rows_netted += h.counts.netted;
-        report.refund_rows_unmatched += h.counts.unmatched;
-    }
+    add_counts(&mut report, [&even.counts, &odd.counts]);
     report.observation_end = super::unit::date_from_days(end);
     let (total, below) = (e.bought + o.bought, e.bought_below + o.bought_below);
     let mut keys: Vec<i64> = huge_capacity(total);
